@@ -567,10 +567,21 @@ class _Checker:
                         self.relpath(s, join_path(sp, i))
 
 
-def _version_path(attrs: Mapping[str, Any], version: str) -> str:
-    if isinstance(attrs.get("ome"), Mapping):
+def _version_path(attrs: Mapping[str, Any]) -> str:
+    """JSON path of the field :func:`detect_version` takes the version from."""
+    ome = attrs.get("ome")
+    if isinstance(ome, Mapping):
         return "ome.version"
-    return "multiscales[0].version" if "multiscales" in attrs else "version"
+    ms = attrs.get("multiscales")
+    if isinstance(ms, list):
+        for i, m in enumerate(ms):
+            if isinstance(m, Mapping) and "version" in m:
+                return f"multiscales[{i}].version"
+    for key in ("plate", "well", "image-label"):
+        v = attrs.get(key)
+        if isinstance(v, Mapping) and "version" in v:
+            return f"{key}.version"
+    return "version"
 
 
 def validate(attributes: Any, version: str | None = None, strict: bool = False,
@@ -594,18 +605,21 @@ def validate(attributes: Any, version: str | None = None, strict: bool = False,
         return res
     if version not in VERSIONS:
         res = ValidationResult(version)
-        res.errors.append(Problem(_version_path(attributes, version),
+        res.errors.append(Problem(_version_path(attributes),
                                   f"unsupported OME-Zarr version {version!r}; "
                                   f"this validator knows {', '.join(VERSIONS)}", _node))
         return res
     c = _Checker(version, strict, _node)
     if detected is not None and detected != version:
-        c.err(_version_path(attributes, detected),
+        c.err(_version_path(attributes),
               f"metadata says version {detected!r}, expected {version!r}")
     if version == "0.4":
         ns: Mapping[str, Any] = attributes
         base = ""
-        if "ome" in attributes:
+        if isinstance(attributes.get("ome"), Mapping) and "version" in attributes["ome"]:
+            c.err("ome.version", "0.4 metadata lives at the top level, not under 'ome' "
+                                 "(which is for 0.5 and later)")
+        elif "ome" in attributes:
             c.warn("ome", "an 'ome' key in 0.4 metadata is ignored")
     else:
         if not c.obj(attributes.get("ome"), "ome",
