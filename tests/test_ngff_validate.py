@@ -394,6 +394,8 @@ def test_05_with_04_keys_warns():
     assert res and res.version == "0.5"
     assert "multiscales" in [w.path for w in res.warnings]
     attrs["ome"]["multiscales"][0]["version"] = "0.5"
+    assert validate(attrs).warnings == [w for w in validate(attrs).warnings if w.path != "ome.multiscales[0].version"]
+    attrs["ome"]["multiscales"][0]["version"] = "0.4"
     assert "ome.multiscales[0].version" in [w.path for w in validate(attrs).warnings]
 
 

@@ -30,11 +30,14 @@ class Plate:
     field_count: int | None = None
     acquisitions: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Write plate.version in 0.5 too: the 0.5 spec text says the plate MUST have it (the
+    # 0.5 schema and examples do not, 0.6 dropped it) and ome-zarr-models warns without it.
+    inner_version: bool = True
 
     def to_dict(self, version: str) -> dict[str, Any]:
         d: dict[str, Any] = {}
-        if version == "0.4":
-            d["version"] = "0.4"
+        if version == "0.4" or self.inner_version:
+            d["version"] = version
         if self.name is not None:
             d["name"] = self.name
         if self.acquisitions is not None:
@@ -81,7 +84,7 @@ class Plate:
         extra = {k: v for k, v in d.items() if k not in
                  ("version", "name", "acquisitions", "rows", "columns", "wells", "field_count")}
         return cls(rows, columns, wells, d.get("name"), d.get("field_count"),
-                   d.get("acquisitions"), extra)
+                   d.get("acquisitions"), extra, inner_version="version" in d)
 
 
 @dataclass

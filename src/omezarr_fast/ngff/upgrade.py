@@ -17,8 +17,8 @@ def upgrade_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """0.4 attributes -> 0.5 attributes.
 
     The OME keys move under ``ome`` with ``ome.version = "0.5"``; the per-object
-    ``version`` fields of 0.4 (in ``multiscales[]``, ``plate``, ``well``, ``image-label``)
-    are dropped; other keys stay at the top level untouched. 0.5 input is returned as a
+    ``version`` fields of 0.4 (in ``multiscales[]``, ``well``, ``image-label``) are dropped
+    (``plate.version`` becomes "0.5", as the 0.5 spec text asks); other keys stay at the top level untouched. 0.5 input is returned as a
     copy. The input is not modified.
     """
     if not isinstance(attrs, Mapping):
@@ -40,8 +40,10 @@ def upgrade_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
             for m in value:
                 if isinstance(m, dict):
                     m.pop("version", None)
-        elif key in ("plate", "well", "image-label") and isinstance(value, dict):
+        elif key in ("well", "image-label") and isinstance(value, dict):
             value.pop("version", None)
+        elif key == "plate" and isinstance(value, dict):
+            value["version"] = "0.5"  # see Plate.inner_version
         ome[key] = value
     out["ome"] = ome
     return out

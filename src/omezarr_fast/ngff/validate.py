@@ -150,8 +150,8 @@ class _Checker:
                 self.should(p, "version '0.4' should be given")
             elif d["version"] != "0.4":
                 self.err(p, f"must be '0.4', got {d['version']!r}")
-        elif "version" in d:
-            self.warn(p, f"{self.version} keeps the version in ome.version only")
+        elif "version" in d and d["version"] != self.version:
+            self.warn(p, f"{d['version']!r} differs from ome.version {self.version!r}")
 
     def relpath(self, v: Any, path: str) -> bool:
         try:
