@@ -68,6 +68,10 @@ class ValidationResult:
             return "valid" + (f" ({len(self.warnings)} warnings)" if self.warnings else "")
         return "\n".join(str(e) for e in self.errors)
 
+    def to_json(self) -> dict[str, Any]:
+        """``{"valid": bool, "message": str}``, the ngff-spec conformance runner's format."""
+        return {"valid": self.valid, "message": self.message}
+
     def raise_for_errors(self) -> None:
         """Raise :class:`NgffError` (a ``ValueError``) naming the first error's JSON path."""
         if self.errors:
@@ -792,8 +796,7 @@ class _Walker:
         ms0 = model.multiscales[0]  # type: ignore[index]
         if parent_levels is not None:
             self.label_vs_image(node, ms0, levels[0], parent_levels, ns)
-        elif model.image_label is not None:
-            pass  # a label image validated on its own: nothing to compare with
+        self.omero_vs_channels(node, model, ms0, levels[0], ns)
         labels_node = f"{node}/labels" if node else "labels"
         if parent_levels is None and os.path.isdir(self.fs(labels_node)):
             got = self.group(labels_node, "", node, expect=version)
@@ -819,6 +822,18 @@ class _Walker:
                     self.warn(lnode, join_path(lns2, "image-label"),
                               "a label image should have 'image-label'")
                 self.image(lnode, lm, lv, lns2, (ms0.axis_names, levels[0]))
+
+    def omero_vs_channels(self, node: str, model: OmeAttributes, ms: Any,
+                          arrays: list[_Array | None], ns: str) -> None:
+        if model.omero is None or not arrays or arrays[0] is None:
+            return
+        kinds = [a.type for a in ms.axes]
+        if "channel" not in kinds or len(arrays[0].shape) != len(kinds):
+            return
+        size = arrays[0].shape[kinds.index("channel")]
+        if len(model.omero.channels) != size:
+            self.warn(node, join_path(join_path(ns, "omero"), "channels"),
+                      f"{len(model.omero.channels)} channels described, the image has {size}")
 
     def label_vs_image(self, node: str, ms: Any, arrays: list[_Array | None],
                        parent: tuple[list[str], list[_Array | None]], ns: str) -> None:
