@@ -126,9 +126,8 @@ class OmeAttributes:
                 raise NgffError("", "no OME-Zarr metadata found")
         check_version(version)
         ns, base = ome_namespace(attrs, version)
+        ome_extra: dict[str, Any] = {}
         if version == "0.4":
-            extra: dict[str, Any] = {}
-            ome_extra = {}
             extra = {k: v for k, v in attrs.items() if k not in OME_KEYS}
         else:
             extra = {k: v for k, v in attrs.items() if k != "ome"}
@@ -145,7 +144,8 @@ class OmeAttributes:
         if "labels" in ns:
             out.labels = check_label_names(ns["labels"], join_path(base, "labels"))
         if "image-label" in ns:
-            out.image_label = ImageLabel.from_dict(ns["image-label"], join_path(base, "image-label"))
+            out.image_label = ImageLabel.from_dict(ns["image-label"],
+                                                   join_path(base, "image-label"))
         if "plate" in ns:
             out.plate = Plate.from_dict(ns["plate"], join_path(base, "plate"))
         if "well" in ns:
@@ -232,7 +232,9 @@ def read_node(path: str | os.PathLike[str]) -> tuple[int, str, dict[str, Any], d
         attrs = meta.get("attributes", {})
         if not isinstance(attrs, dict):
             raise NgffError("attributes", f"{v3}: attributes must be an object")
-        return int(meta.get("zarr_format", 3)), str(meta.get("node_type")), attrs, meta
+        if meta.get("zarr_format") != 3:
+            raise NgffError("zarr_format", f"{v3}: must be 3, got {meta.get('zarr_format')!r}")
+        return 3, str(meta.get("node_type")), attrs, meta
     zattrs = os.path.join(p, ".zattrs")
     attrs = read_json(zattrs) if os.path.isfile(zattrs) else {}
     if not isinstance(attrs, dict):

@@ -18,8 +18,8 @@ def upgrade_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
     The OME keys move under ``ome`` with ``ome.version = "0.5"``; the per-object
     ``version`` fields of 0.4 (in ``multiscales[]``, ``well``, ``image-label``) are dropped
-    (``plate.version`` becomes "0.5", as the 0.5 spec text asks); other keys stay at the top level untouched. 0.5 input is returned as a
-    copy. The input is not modified.
+    (``plate.version`` becomes "0.5", as the 0.5 spec text asks); other keys stay at the
+    top level untouched. 0.5 input is returned as a copy. The input is not modified.
     """
     if not isinstance(attrs, Mapping):
         raise NgffError("", "attributes must be a JSON object")

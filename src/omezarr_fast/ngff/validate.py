@@ -41,9 +41,7 @@ class Problem:
     node: str = ""
 
     def __str__(self) -> str:
-        where = "/".join(x for x in (self.node,) if x)
-        loc = f"{where}: {self.path}" if where else self.path
-        return f"{loc}: {self.message}" if loc else self.message
+        return ": ".join(x for x in (self.node, self.path, self.message) if x)
 
 
 @dataclass
@@ -255,7 +253,7 @@ class _Checker:
                          "axes must be ordered time, then channel/custom, then space; "
                          f"axis of type {kinds[i]!r} comes after a later kind")
                 break
-        space_names = [a.get("name") for a, k in zip(axes, kinds) if k == "space"
+        space_names = [a.get("name") for a, k in zip(axes, kinds, strict=True) if k == "space"
                        and isinstance(a, Mapping)]
         if sorted(map(str, space_names)) == ["x", "y", "z"] and space_names != ["z", "y", "x"]:
             self.should(path, f"three space axes should be ordered zyx, got {space_names}")
