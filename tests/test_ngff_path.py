@@ -153,8 +153,11 @@ def test_label_checks(tmp_path, version):
     res = validate_path(root)
     ns = "ome." if version == "0.5" else ""
     errs = _paths(res)
-    # size 15 vs 16 on y
-    assert ("labels/cells", f"{ns}multiscales[0].datasets[0].path") in errs
+    # size 15 vs 16 on y: a SHOULD (warning, error when strict)
+    assert ("labels/cells", f"{ns}multiscales[0].datasets[0].path") in [
+        (w.node, w.path) for w in res.warnings]
+    assert ("labels/cells", f"{ns}multiscales[0].datasets[0].path") in _paths(
+        validate_path(root, strict=True))
     # non-integer dtype
     assert ("labels/float", f"{ns}multiscales[0].datasets[0].path") in errs
     assert "not an integer type" in res.message
@@ -164,6 +167,25 @@ def test_label_checks(tmp_path, version):
     # size-1 dimensions (one channel) are fine
     assert not any(n == "labels/cells" and "'c'" in str(e) for n, e in zip(
         [e.node for e in res.errors], res.errors, strict=True))
+
+
+def test_labels_group_rules(tmp_path, version):
+    root = tmp_path / "img.zarr"
+    image(root, version)
+    # a labels group must list its labels
+    write_group(root / "labels", {"ome": {"version": "0.5", "other": 1}} if version == "0.5"
+                else {"other": 1}, version)
+    res = validate_path(root)
+    assert not res
+    assert any(e.node == "labels" for e in res.errors)
+    # intermediate groups must not carry OME metadata
+    write_group(root / "labels", ngff.labels_attributes(["seg/cells"], version=version), version)
+    image(root / "labels" / "seg" / "cells", version, dtype="uint16", label=True)
+    write_group(root / "labels" / "seg", {}, version)
+    assert validate_path(root), validate_path(root).message
+    write_group(root / "labels" / "seg", ngff.labels_attributes(["x"], version=version), version)
+    res = validate_path(root)
+    assert ("labels/seg", "") in _paths(res)
 
 
 def test_label_listed_but_missing(tmp_path, version):
@@ -258,6 +280,7 @@ def test_bioformats2raw(tmp_path, version):
     assert ("OME", f"{ns}series[2]") in _paths(res)
     image(root / "2", version)
     assert validate_path(root)
+    assert validate_path(root, strict=True), validate_path(root, strict=True).message
     # an image inside that is broken is reported with its node
     write_array(root / "1" / "0", [2, 16], "uint16", version, ["c", "y"])
     res = validate_path(root)
@@ -392,3 +415,15 @@ def test_result_json(tmp_path):
     res = validate_path(tmp_path)
     doc = json.loads(json.dumps(res.to_json()))
     assert doc["valid"] is False and "not found" in doc["message"]
+
+
+def test_04_nested_chunk_layout_should(tmp_path):
+    root = tmp_path / "img.zarr"
+    image(root, "0.4")
+    meta = json.loads((root / "1" / ".zarray").read_text())
+    meta["dimension_separator"] = "."
+    write_json(root / "1" / ".zarray", meta)
+    res = validate_path(root)
+    assert res
+    assert [(w.node, w.path) for w in res.warnings] == [("", "multiscales[0].datasets[1].path")]
+    assert not validate_path(root, strict=True)

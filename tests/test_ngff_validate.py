@@ -134,8 +134,7 @@ ERROR_CASES = [
     ("omero_window_incomplete", "image_omero",
      lambda ns: ns["omero"]["channels"][0]["window"].pop("start"),
      "omero.channels[0].window.start", True),
-    ("omero_window_missing", "image_omero",
-     lambda ns: ns["omero"]["channels"][0].pop("window"), "omero.channels[0].window", None),
+
     ("omero_no_channels", "image_omero", lambda ns: ns["omero"].pop("channels"),
      "omero.channels", True),
     ("omero_active_not_bool", "image_omero",
@@ -240,8 +239,6 @@ def test_rule_agrees_with_official_schema(case, version):
     _, name, mutate, _rel, schema_rejects = case
     if schema_rejects is None:
         pytest.skip("no schema covers this case")
-    if name == "image_omero" and version == "0.5" and _ == "omero_window_missing":
-        pytest.skip("0.5 schema does not require window")
     verdict = schema_verdict(with_ns(version, name, mutate), version)
     if verdict is None:
         pytest.skip("official schemas not installed (ngff-zarr ships them)")
@@ -307,9 +304,12 @@ SHOULD_CASES = [
      False),
     ("label_colors_missing", "label_colors_properties",
      lambda ns: ns["image-label"].pop("colors"), "image-label.colors", True),
-    ("label_value_not_integer", "label_colors_properties",
-     lambda ns: ns["image-label"]["colors"][0].update({"label-value": 1.5}),
-     "image-label.colors[0].label-value", False),
+    ("axis_type_missing", EX, lambda ns: _ms(ns)["axes"][1].pop("type"),
+     f"{MS}.axes[1].type", False),
+    ("space_unit_missing", TR, lambda ns: _ms(ns)["axes"][0].pop("unit"),
+     f"{MS}.axes[0].unit", False),
+    ("rows_case_collision", "plate_2wells",
+     lambda ns: ns["plate"]["rows"].append({"name": "a"}), "plate.rows[2].name", False),
     ("plate_name_missing", "plate_2wells", lambda ns: ns["plate"].pop("name"), "plate.name",
      True),
     ("plate_field_count_missing", "plate_2wells", lambda ns: ns["plate"].pop("field_count"),
@@ -488,3 +488,34 @@ def test_garbage_never_crashes(name, version, steps, value):
         parse_attributes(attrs)
     except NgffError:
         pass
+
+
+@pytest.mark.parametrize("key", ["window", "color"])
+def test_omero_window_and_color(key):
+    """Required by the 0.4 schema; the 0.5 schema only expects them (a SHOULD here)."""
+    for version in VERSIONS:
+        attrs = with_ns(version, "image_omero", lambda ns: ns["omero"]["channels"][0].pop(key))
+        path = full_path(version, f"omero.channels[0].{key}")
+        res = validate(attrs)
+        if version == "0.4":
+            assert not res and path in [e.path for e in res.errors]
+            assert schema_verdict(attrs, version) in (False, None)
+        else:
+            assert res and path in [w.path for w in res.warnings]
+            assert path in [e.path for e in validate(attrs, strict=True).errors]
+            assert schema_verdict(attrs, version) in (True, None)
+
+
+def test_label_value_integer():
+    """0.5 text: label-value MUST be an integer; 0.4 (and both schemas): a number."""
+    for version in VERSIONS:
+        attrs = with_ns(version, "label_colors_properties",
+                        lambda ns: ns["image-label"]["colors"][0].update({"label-value": 1.5}))
+        path = full_path(version, "image-label.colors[0].label-value")
+        res = validate(attrs)
+        if version == "0.5":
+            assert not res and path in [e.path for e in res.errors]
+        else:
+            assert res and path in [w.path for w in res.warnings]
+            assert path in [e.path for e in validate(attrs, strict=True).errors]
+        assert schema_verdict(attrs, version) in (True, None)

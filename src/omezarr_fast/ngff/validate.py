@@ -226,14 +226,18 @@ class _Checker:
                              f"duplicate axis name {name!r} (also axes[{seen[name]}])")
                 seen.setdefault(name, i)
             typ = a.get("type")
-            if "type" in a and not isinstance(typ, str):
+            if "type" not in a:
+                self.should(join_path(ap, "type"), "should be given (space, time or channel)")
+            elif not isinstance(typ, str):
                 self.err(join_path(ap, "type"), f"must be a string, got {typ!r}")
                 typ = None
             unit = a.get("unit")
             if "unit" in a and not isinstance(unit, str):
                 self.err(join_path(ap, "unit"), f"must be a string, got {unit!r}")
-            elif isinstance(typ, str) and typ in UNITS_BY_TYPE and unit is not None:
-                if unit not in UNITS_BY_TYPE[typ]:
+            elif isinstance(typ, str) and typ in UNITS_BY_TYPE:
+                if unit is None:
+                    self.should(join_path(ap, "unit"), f"a {typ} axis should have a unit")
+                elif unit not in UNITS_BY_TYPE[typ]:
                     self.should(join_path(ap, "unit"),
                                 f"{unit!r} is not a UDUNITS-2 unit for a {typ} axis")
             kinds.append(typ)
@@ -350,8 +354,10 @@ class _Checker:
             chp = join_path(cp, i)
             if not self.obj(c, chp, "channel must be an object"):
                 continue
+            # color and window: required by the 0.4 schema, only expected by the 0.5 one
+            missing = self.err if self.version == "0.4" else self.should
             if "color" not in c:
-                self.err(join_path(chp, "color"), "required field missing")
+                missing(join_path(chp, "color"), "required field missing")
             elif not isinstance(c["color"], str):
                 self.err(join_path(chp, "color"), f"must be a string, got {c['color']!r}")
             elif not _HEX_COLOR.match(c["color"]):
@@ -359,7 +365,7 @@ class _Checker:
                             f"should be six hex digits RRGGBB, got {c['color']!r}")
             wp = join_path(chp, "window")
             if "window" not in c:
-                self.err(wp, "required field missing")
+                missing(wp, "required field missing")
             elif self.obj(c["window"], wp):
                 for k in ("start", "end", "min", "max"):
                     self.typed(c["window"], k, wp, is_number, "a number", required=True)
@@ -402,7 +408,9 @@ class _Checker:
                     self.err(lp, f"must be a number, got {lv!r}")
                 else:
                     if not float(lv).is_integer():
-                        self.should(lp, f"should be an integer, got {lv!r}")
+                        # 0.5 text: MUST be an integer; 0.4 and the schemas: a number
+                        (self.err if self.version != "0.4" else self.should)(
+                            lp, f"must be an integer, got {lv!r}")
                     if lv in seen:
                         self.err(lp, f"duplicate label-value {lv!r} (also colors[{seen[lv]}])")
                     seen.setdefault(lv, i)
@@ -457,6 +465,10 @@ class _Checker:
                     self.err(join_path(ip, "name"), f"must be alphanumeric, got {n!r}")
                 elif n in names:
                     self.err(join_path(ip, "name"), f"duplicate name {n!r}")
+                elif n.lower() in (x.lower() for x in names):
+                    self.should(join_path(ip, "name"),
+                                f"{n!r} collides with another name on case-insensitive "
+                                "file systems")
                 names.append(n if isinstance(n, str) else "")
             axis_names[key] = names
         self.wells(p, path, axis_names["rows"], axis_names["columns"])
@@ -690,6 +702,10 @@ class _Walker:
     def warn(self, node: str, path: str, message: str) -> None:
         self.result.warnings.append(Problem(path, message, node))
 
+    def should(self, node: str, path: str, message: str) -> None:
+        (self.result.errors if self.strict else self.result.warnings).append(
+            Problem(path, message, node))
+
     def fs(self, node: str) -> str:
         return os.path.join(self.root, *node.split("/")) if node else self.root
 
@@ -777,6 +793,9 @@ class _Walker:
                 if len(info.shape) != len(names):
                     self.err(node, dp, f"array {ds.path!r} has {len(info.shape)} dimensions, "
                                        f"the multiscale has {len(names)} axes")
+                if version == "0.4" and meta.get("dimension_separator") != "/":
+                    self.should(node, dp, f"array {ds.path!r} should use the nested chunk "
+                                          "layout (dimension_separator '/')")
                 if version != "0.4" and info.dimension_names != names:
                     self.err(node, dp, f"array {ds.path!r} has dimension_names "
                                        f"{info.dimension_names}, expected the axis names {names}")
@@ -802,11 +821,12 @@ class _Walker:
                 return
             lmodel, _, lns = got
             if lmodel.labels is None:
-                self.warn(labels_node, join_path(lns, "labels"),
-                          "a 'labels' group without a 'labels' listing")
+                self.err(labels_node, join_path(lns, "labels"),
+                         "the 'labels' group must list its label images")
                 return
             for i, name in enumerate(lmodel.labels):
                 lnode = f"{labels_node}/{name}"
+                self.intermediate_groups(labels_node, name)
                 lgot = self.group(lnode, join_path(join_path(lns, "labels"), i), labels_node,
                                   expect=version)
                 if lgot is None:
@@ -820,6 +840,19 @@ class _Walker:
                     self.warn(lnode, join_path(lns2, "image-label"),
                               "a label image should have 'image-label'")
                 self.image(lnode, lm, lv, lns2, (ms0.axis_names, levels[0]))
+
+    def intermediate_groups(self, base: str, rel: str) -> None:
+        """Groups between ``labels`` and a label image must not carry OME metadata."""
+        parts = rel.split("/")[:-1]
+        for k in range(len(parts)):
+            node = f"{base}/{'/'.join(parts[:k + 1])}"
+            try:
+                attrs = read_node(self.fs(node))[2]
+            except (FileNotFoundError, NgffError):
+                continue
+            if detect_version(attrs) is not None:
+                self.err(node, "", "intermediate groups between 'labels' and a label image "
+                                   "must not contain OME metadata")
 
     def omero_vs_channels(self, node: str, model: OmeAttributes, ms: Any,
                           arrays: list[_Array | None], ns: str) -> None:
@@ -858,7 +891,7 @@ class _Walker:
                     continue
                 size, psize = info.shape[j], pinfo.shape[pj]
                 if size not in (psize, 1):
-                    self.err(node, dp, f"label level {k} has size {size} on axis {name!r}, "
+                    self.should(node, dp, f"label level {k} has size {size} on axis {name!r}, "
                                        f"the image has {psize}")
 
     def plate(self, node: str, model: OmeAttributes, version: str, ns: str) -> None:
