@@ -233,3 +233,9 @@ def test_ome_zarr_models_accept_our_metadata(version):
         assert ngff.validate(again), (model, ngff.validate(again).message)
         assert ngff.parse_attributes(again).to_dict(version) == ngff.parse_attributes(
             attrs).to_dict(version)
+
+
+def test_package_docstring_example():
+    import doctest
+    result = doctest.testmod(ngff, verbose=False)
+    assert result.attempted > 0 and result.failed == 0

@@ -427,3 +427,23 @@ def test_04_nested_chunk_layout_should(tmp_path):
     assert res
     assert [(w.node, w.path) for w in res.warnings] == [("", "multiscales[0].datasets[1].path")]
     assert not validate_path(root, strict=True)
+
+
+def test_symlink_out_of_the_hierarchy_is_not_followed(tmp_path, version):
+    outside = tmp_path / "outside"
+    image(outside, version)
+    root = tmp_path / "img.zarr"
+    image(root, version)
+    write_group(root / "labels", ngff.labels_attributes(["cells"], version=version), version)
+    (root / "labels" / "cells").symlink_to(outside, target_is_directory=True)
+    res = validate_path(root)
+    assert not res
+    assert "outside the validated hierarchy" in res.message
+    assert not any(e.node.startswith("labels/cells") for e in res.errors)
+
+
+def test_validate_path_accepts_the_metadata_file(tmp_path, version):
+    root = tmp_path / "img.zarr"
+    image(root, version)
+    f = root / ("zarr.json" if version == "0.5" else ".zattrs")
+    assert validate_path(f) and validate_path(f).version == version

@@ -1,6 +1,19 @@
 """OME-NGFF (OME-Zarr) metadata: build, read, validate and upgrade 0.4 and 0.5 metadata.
 
 Pure Python and JSON only: nothing here reads or writes array data.
+
+    >>> from omezarr_fast import ngff
+    >>> axes = ngff.make_axes("czyx", units={"z": "micrometer", "y": "micrometer",
+    ...                                      "x": "micrometer"})
+    >>> ms = ngff.build_multiscale(axes, [1, 2.0, 0.5, 0.5], [[1, 2, 2, 2]] * 2,
+    ...                            name="image", method="mean")
+    >>> attrs = ngff.image_attributes(ms, version="0.5")  # zarr.json "attributes"
+    >>> bool(ngff.validate(attrs))
+    True
+    >>> ngff.parse_attributes(attrs).multiscales[0].datasets[1].translation
+    [0.0, 1.0, 0.25, 0.25]
+
+Errors are :class:`NgffError` (a ``ValueError``) carrying the JSON path of the field.
 """
 from .attributes import (
     LATEST,

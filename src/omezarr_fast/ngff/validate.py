@@ -693,6 +693,7 @@ def _array_info(zarr_format: int, meta: Mapping[str, Any]) -> _Array:
 class _Walker:
     def __init__(self, root: str, strict: bool):
         self.root = root
+        self.real_root = os.path.realpath(root)
         self.strict = strict
         self.result = ValidationResult()
 
@@ -710,6 +711,11 @@ class _Walker:
         return os.path.join(self.root, *node.split("/")) if node else self.root
 
     def read(self, node: str, field_path: str, parent: str) -> tuple[int, str, dict, dict] | None:
+        # metadata paths are checked lexically before we get here; this catches symlinks
+        real = os.path.realpath(self.fs(node))
+        if node and os.path.commonpath([real, self.real_root]) != self.real_root:
+            self.err(parent, field_path, f"{node!r} resolves outside the validated hierarchy")
+            return None
         try:
             return read_node(self.fs(node))
         except FileNotFoundError:
@@ -948,6 +954,9 @@ def validate_path(path: str | os.PathLike[str], strict: bool = False) -> Validat
     dtype, each dimension equal to the image's or 1), plate wells and well images, and
     bioformats2raw series. ``Problem.node`` tells where in the hierarchy each problem is.
     """
-    walker = _Walker(os.fspath(path), strict)
+    root = os.fspath(path)
+    if os.path.basename(root) in ("zarr.json", ".zattrs", ".zgroup") and os.path.isfile(root):
+        root = os.path.dirname(root) or "."
+    walker = _Walker(root, strict)
     walker.walk()
     return walker.result
