@@ -33,6 +33,7 @@ from .attributes import (
 )
 from .axes import SPACE_UNITS, TIME_UNITS, Axis, make_axes
 from .errors import NgffError
+from .hierarchy import validate_path
 from .labels import ImageLabel, LabelColor, build_image_label
 from .multiscales import Dataset, Multiscale, build_multiscale, method_metadata
 from .omero import Channel, Omero, Window, build_omero
@@ -40,7 +41,7 @@ from .paths import check_relative_path
 from .plate import Plate, Well, WellImage, WellRef, build_plate, build_well
 from .transforms import Transforms, pyramid_transforms
 from .upgrade import upgrade_attributes
-from .validate import Problem, ValidationResult, validate, validate_path
+from .validate import Problem, ValidationResult, validate
 
 __all__ = [
     "LATEST", "VERSIONS", "SPACE_UNITS", "TIME_UNITS",
