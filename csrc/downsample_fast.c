@@ -77,22 +77,24 @@
         return j1;                                                                 \
     }
 
-/* Mode of a few integers: sort, longest run, smallest on a tie. */
+/* Mode of n (4 or 8) integers without branches: pair counts, then the best
+ * (count, -value) by conditional moves.  Blocks on label boundaries mix
+ * labels unpredictably, so a sort's mispredicted branches would dominate. */
 #define DEFINE_FAST_MODE(NAME, T)                                                  \
-    static T mode_few_##NAME(T *v, int n) {                                        \
-        for (int i = 1; i < n; i++) {                                              \
-            T x = v[i];                                                            \
-            int k = i;                                                             \
-            while (k > 0 && x < v[k - 1]) { v[k] = v[k - 1]; k--; }                \
-            v[k] = x;                                                              \
-        }                                                                          \
+    static inline __attribute__((always_inline)) T mode_few_##NAME(const T *v, int n) { \
+        int c[8] = {0};                                                            \
+        for (int i = 1; i < n; i++)                                                \
+            for (int j = 0; j < i; j++) {                                          \
+                int e = v[i] == v[j];                                              \
+                c[i] += e;                                                         \
+                c[j] += e;                                                         \
+            }                                                                      \
         T best = v[0];                                                             \
-        int bestc = 0;                                                             \
-        for (int i = 0; i < n;) {                                                  \
-            int e = i + 1;                                                         \
-            while (e < n && v[e] == v[i]) e++;                                     \
-            if (e - i > bestc) { bestc = e - i; best = v[i]; }                     \
-            i = e;                                                                 \
+        int bestc = c[0];                                                          \
+        for (int i = 1; i < n; i++) {                                              \
+            int better = c[i] > bestc || (c[i] == bestc && v[i] < best);           \
+            best = better ? v[i] : best;                                           \
+            bestc = better ? c[i] : bestc;                                         \
         }                                                                          \
         return best;                                                               \
     }                                                                              \
