@@ -130,6 +130,83 @@
         return j1;                                                                 \
     }
 
+/* Vectorised mode for 32/64-bit labels on 2x2 (R = 2) and 2x2x2 (R = 4)
+ * blocks: one vector lane per output, 32-byte gcc vectors (two SSE2
+ * registers, or one AVX2 register in the avx2 clone picked at load time).
+ * Lanes of a uniform group of outputs are stored at once; otherwise every
+ * lane counts its equal pairs (compare masks are -1, so counts are negative)
+ * and keeps the (most negative count, smallest value) candidate. */
+#define DEFINE_VEC_MODE(NAME, T, VT, ST, L, EVEN, ODD)                              \
+    typedef T VT __attribute__((vector_size(32), aligned(1)));                     \
+    typedef ST VT##_mask __attribute__((vector_size(32)));                         \
+    static inline __attribute__((always_inline)) int64_t                           \
+    vmode_body_##NAME(const ozf_row_args *a, int64_t j0, int64_t j1, const int R) { \
+        const int nv = 2 * R;                                                      \
+        T *o = (T *)a->out;                                                        \
+        int64_t j = j0;                                                            \
+        for (; j + L <= j1; j += L) {                                              \
+            VT v[8];                                                               \
+            for (int r = 0; r < R; r++) {                                          \
+                const T *p = (const T *)a->rows[r] + 2 * j;                        \
+                VT lo = *(const VT *)p, hi = *(const VT *)(p + L);                 \
+                v[2 * r] = __builtin_shuffle(lo, hi, (VT##_mask)EVEN);             \
+                v[2 * r + 1] = __builtin_shuffle(lo, hi, (VT##_mask)ODD);          \
+            }                                                                      \
+            VT d = v[1] ^ v[0];                                                    \
+            for (int i = 2; i < nv; i++) d |= v[i] ^ v[0];                         \
+            uint64_t any = 0;                                                      \
+            for (int k = 0; k < L; k++) any |= (uint64_t)d[k];                     \
+            VT best = v[0];                                                        \
+            if (any) {                                                             \
+                VT##_mask c[8];                                                    \
+                for (int i = 0; i < nv; i++) c[i] = (VT##_mask){0};                \
+                for (int i = 1; i < nv; i++)                                       \
+                    for (int k = 0; k < i; k++) {                                  \
+                        VT##_mask e = (VT##_mask)(v[i] == v[k]);                   \
+                        c[i] += e;                                                 \
+                        c[k] += e;                                                 \
+                    }                                                              \
+                VT##_mask bc = c[0];                                               \
+                for (int i = 1; i < nv; i++) {                                     \
+                    VT##_mask better = (c[i] < bc) | ((c[i] == bc) & (VT##_mask)(v[i] < best)); \
+                    best = (VT)((better & (VT##_mask)v[i]) | (~better & (VT##_mask)best)); \
+                    bc = (better & c[i]) | (~better & bc);                         \
+                }                                                                  \
+            }                                                                      \
+            *(VT *)(o + j) = best;                                                 \
+        }                                                                          \
+        return j;                                                                  \
+    }                                                                              \
+    /* R as a constant lets gcc unroll the pair counts into registers. */         \
+    __attribute__((target_clones("avx2", "default")))                              \
+    static int64_t vmode2_##NAME(const ozf_row_args *a, int64_t j0, int64_t j1) {  \
+        return vmode_body_##NAME(a, j0, j1, 2);                                    \
+    }                                                                              \
+    __attribute__((target_clones("avx2", "default")))                              \
+    static int64_t vmode4_##NAME(const ozf_row_args *a, int64_t j0, int64_t j1) {  \
+        return vmode_body_##NAME(a, j0, j1, 4);                                    \
+    }
+
+#define EVEN8 {0, 2, 4, 6, 8, 10, 12, 14}
+#define ODD8 {1, 3, 5, 7, 9, 11, 13, 15}
+#define EVEN4 {0, 2, 4, 6}
+#define ODD4 {1, 3, 5, 7}
+DEFINE_VEC_MODE(u32, uint32_t, v8u32, int32_t, 8, EVEN8, ODD8)
+DEFINE_VEC_MODE(i32, int32_t, v8i32, int32_t, 8, EVEN8, ODD8)
+DEFINE_VEC_MODE(u64, uint64_t, v4u64, int64_t, 4, EVEN4, ODD4)
+DEFINE_VEC_MODE(i64, int64_t, v4i64, int64_t, 4, EVEN4, ODD4)
+
+/* The vector groups first, then the scalar kernel for the remainder. */
+#define VEC_THEN_SCALAR(NAME)                                                      \
+    static int64_t fmode_v_##NAME(const ozf_row_args *a) {                         \
+        int64_t j1 = a->n_in / 2 < a->j1 ? a->n_in / 2 : a->j1;                    \
+        if (j1 <= a->j0 || (a->R != 2 && a->R != 4)) return fmode_##NAME(a);       \
+        ozf_row_args rest = *a;                                                    \
+        rest.j0 = a->R == 2 ? vmode2_##NAME(a, a->j0, j1) : vmode4_##NAME(a, a->j0, j1); \
+        if (rest.j0 >= a->j1) return rest.j0;                                      \
+        return fmode_##NAME(&rest);                                                \
+    }
+
 DEFINE_FAST_MEAN_INT(u8, uint8_t, uint16_t)
 DEFINE_FAST_MEAN_INT(u16, uint16_t, uint32_t)
 DEFINE_FAST_MEAN_INT(u32, uint32_t, uint64_t)
@@ -147,6 +224,11 @@ DEFINE_FAST_MODE(i8, int8_t)
 DEFINE_FAST_MODE(i16, int16_t)
 DEFINE_FAST_MODE(i32, int32_t)
 DEFINE_FAST_MODE(i64, int64_t)
+
+VEC_THEN_SCALAR(u32)
+VEC_THEN_SCALAR(i32)
+VEC_THEN_SCALAR(u64)
+VEC_THEN_SCALAR(i64)
 
 int64_t ozf_ds_fast_row(int dtype, int method, const ozf_row_args *a) {
     if (method == OZF_DS_MEAN) {
@@ -166,12 +248,12 @@ int64_t ozf_ds_fast_row(int dtype, int method, const ozf_row_args *a) {
         switch (dtype) {
         case OZF_DT_U8: return fmode_u8(a);
         case OZF_DT_U16: return fmode_u16(a);
-        case OZF_DT_U32: return fmode_u32(a);
-        case OZF_DT_U64: return fmode_u64(a);
+        case OZF_DT_U32: return fmode_v_u32(a);
+        case OZF_DT_U64: return fmode_v_u64(a);
         case OZF_DT_I8: return fmode_i8(a);
         case OZF_DT_I16: return fmode_i16(a);
-        case OZF_DT_I32: return fmode_i32(a);
-        case OZF_DT_I64: return fmode_i64(a);
+        case OZF_DT_I32: return fmode_v_i32(a);
+        case OZF_DT_I64: return fmode_v_i64(a);
         default: return a->j0;
         }
     }
