@@ -5,6 +5,7 @@
  * trip structure, restrict pointers, narrow accumulators where exact (u8 sums
  * of 8 fit in 16 bits), and power-of-two divisions as shifts.  Contract in
  * downsample_kernels.h. */
+#include <math.h>
 #include <stdint.h>
 
 #include "downsample.h"
@@ -207,6 +208,133 @@ DEFINE_VEC_MODE(i64, int64_t, v4i64, int64_t, 4, EVEN4, ODD4)
         return fmode_##NAME(&rest);                                                \
     }
 
+/* Min and max, pairwise so the loops vectorise; a NaN operand wins (numpy). */
+#define PMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+#define PMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
+#define DEFINE_FAST_EXT(NAME, T, KIND, P)                                          \
+    static int64_t f##KIND##_##NAME(const ozf_row_args *a) {                       \
+        FAST_PROLOGUE(T)                                                           \
+        switch (a->R) {                                                            \
+        case 1:                                                                    \
+            for (int64_t j = j0; j < j1; j++) o[j] = P(p0[2 * j], p0[2 * j + 1]);  \
+            break;                                                                 \
+        case 2:                                                                    \
+            for (int64_t j = j0; j < j1; j++) {                                    \
+                T x = P(p0[2 * j], p0[2 * j + 1]), y = P(p1[2 * j], p1[2 * j + 1]); \
+                o[j] = P(x, y);                                                    \
+            }                                                                      \
+            break;                                                                 \
+        case 4:                                                                    \
+            for (int64_t j = j0; j < j1; j++) {                                    \
+                T x = P(p0[2 * j], p0[2 * j + 1]), y = P(p1[2 * j], p1[2 * j + 1]); \
+                T z = P(p2[2 * j], p2[2 * j + 1]), w = P(p3[2 * j], p3[2 * j + 1]); \
+                x = P(x, y);                                                       \
+                z = P(z, w);                                                       \
+                o[j] = P(x, z);                                                    \
+            }                                                                      \
+            break;                                                                 \
+        default:                                                                   \
+            return a->j0;                                                          \
+        }                                                                          \
+        return j1;                                                                 \
+    }
+#define DEFINE_FAST_MINMAX(NAME, T) DEFINE_FAST_EXT(NAME, T, min, PMIN) DEFINE_FAST_EXT(NAME, T, max, PMAX)
+DEFINE_FAST_MINMAX(u8, uint8_t)
+DEFINE_FAST_MINMAX(u16, uint16_t)
+DEFINE_FAST_MINMAX(u32, uint32_t)
+DEFINE_FAST_MINMAX(u64, uint64_t)
+DEFINE_FAST_MINMAX(i8, int8_t)
+DEFINE_FAST_MINMAX(i16, int16_t)
+DEFINE_FAST_MINMAX(i32, int32_t)
+DEFINE_FAST_MINMAX(i64, int64_t)
+DEFINE_FAST_MINMAX(f32, float)
+DEFINE_FAST_MINMAX(f64, double)
+
+#define EXT_CASES(KIND)                                                            \
+    switch (dtype) {                                                               \
+    case OZF_DT_U8: return f##KIND##_u8(a);                                        \
+    case OZF_DT_U16: return f##KIND##_u16(a);                                      \
+    case OZF_DT_U32: return f##KIND##_u32(a);                                      \
+    case OZF_DT_U64: return f##KIND##_u64(a);                                      \
+    case OZF_DT_I8: return f##KIND##_i8(a);                                        \
+    case OZF_DT_I16: return f##KIND##_i16(a);                                      \
+    case OZF_DT_I32: return f##KIND##_i32(a);                                      \
+    case OZF_DT_I64: return f##KIND##_i64(a);                                      \
+    case OZF_DT_F32: return f##KIND##_f32(a);                                      \
+    case OZF_DT_F64: return f##KIND##_f64(a);                                      \
+    default: return a->j0;                                                         \
+    }
+
+/* Median of 2, 4 or 8 samples with sorting networks (19 comparators for 8).
+ * Integers take the lower middle; floats the mean of the middles in double,
+ * NaN if any sample is NaN (so the network only sees ordered values). */
+#define CSWAP(T, x, y) { T lo_ = (y) < (x) ? (y) : (x); T hi_ = (y) < (x) ? (x) : (y); x = lo_; y = hi_; }
+#define DEFINE_FAST_MEDIAN(NAME, T, ISFLT)                                         \
+    static inline T mid_##NAME(T lo, T hi) {                                       \
+        return ISFLT ? (T)(((double)lo + (double)hi) / 2.0) : lo;                  \
+    }                                                                              \
+    static int64_t fmedian_##NAME(const ozf_row_args *a) {                         \
+        FAST_PROLOGUE(T)                                                           \
+        switch (a->R) {                                                            \
+        case 1:                                                                    \
+            for (int64_t j = j0; j < j1; j++) {                                    \
+                T x = p0[2 * j], y = p0[2 * j + 1];                                \
+                if (ISFLT && (x != x || y != y)) { o[j] = x != x ? x : y; continue; } \
+                CSWAP(T, x, y);                                                    \
+                o[j] = mid_##NAME(x, y);                                           \
+            }                                                                      \
+            break;                                                                 \
+        case 2:                                                                    \
+            for (int64_t j = j0; j < j1; j++) {                                    \
+                T v[4] = {p0[2 * j], p0[2 * j + 1], p1[2 * j], p1[2 * j + 1]};     \
+                if (ISFLT) {                                                       \
+                    int nan = 0;                                                   \
+                    for (int i = 0; i < 4; i++) nan |= v[i] != v[i];               \
+                    if (nan) { o[j] = (T)NAN; continue; }                          \
+                }                                                                  \
+                CSWAP(T, v[0], v[1]); CSWAP(T, v[2], v[3]);                        \
+                CSWAP(T, v[0], v[2]); CSWAP(T, v[1], v[3]);                        \
+                CSWAP(T, v[1], v[2]);                                              \
+                o[j] = mid_##NAME(v[1], v[2]);                                     \
+            }                                                                      \
+            break;                                                                 \
+        case 4:                                                                    \
+            for (int64_t j = j0; j < j1; j++) {                                    \
+                T v[8] = {p0[2 * j], p0[2 * j + 1], p1[2 * j], p1[2 * j + 1],      \
+                          p2[2 * j], p2[2 * j + 1], p3[2 * j], p3[2 * j + 1]};     \
+                if (ISFLT) {                                                       \
+                    int nan = 0;                                                   \
+                    for (int i = 0; i < 8; i++) nan |= v[i] != v[i];               \
+                    if (nan) { o[j] = (T)NAN; continue; }                          \
+                }                                                                  \
+                CSWAP(T, v[0], v[2]); CSWAP(T, v[1], v[3]);                        \
+                CSWAP(T, v[4], v[6]); CSWAP(T, v[5], v[7]);                        \
+                CSWAP(T, v[0], v[4]); CSWAP(T, v[1], v[5]);                        \
+                CSWAP(T, v[2], v[6]); CSWAP(T, v[3], v[7]);                        \
+                CSWAP(T, v[0], v[1]); CSWAP(T, v[2], v[3]);                        \
+                CSWAP(T, v[4], v[5]); CSWAP(T, v[6], v[7]);                        \
+                CSWAP(T, v[2], v[4]); CSWAP(T, v[3], v[5]);                        \
+                CSWAP(T, v[1], v[4]); CSWAP(T, v[3], v[6]);                        \
+                CSWAP(T, v[1], v[2]); CSWAP(T, v[3], v[4]); CSWAP(T, v[5], v[6]);  \
+                o[j] = mid_##NAME(v[3], v[4]);                                     \
+            }                                                                      \
+            break;                                                                 \
+        default:                                                                   \
+            return a->j0;                                                          \
+        }                                                                          \
+        return j1;                                                                 \
+    }
+DEFINE_FAST_MEDIAN(u8, uint8_t, 0)
+DEFINE_FAST_MEDIAN(u16, uint16_t, 0)
+DEFINE_FAST_MEDIAN(u32, uint32_t, 0)
+DEFINE_FAST_MEDIAN(u64, uint64_t, 0)
+DEFINE_FAST_MEDIAN(i8, int8_t, 0)
+DEFINE_FAST_MEDIAN(i16, int16_t, 0)
+DEFINE_FAST_MEDIAN(i32, int32_t, 0)
+DEFINE_FAST_MEDIAN(i64, int64_t, 0)
+DEFINE_FAST_MEDIAN(f32, float, 1)
+DEFINE_FAST_MEDIAN(f64, double, 1)
+
 DEFINE_FAST_MEAN_INT(u8, uint8_t, uint16_t)
 DEFINE_FAST_MEAN_INT(u16, uint16_t, uint32_t)
 DEFINE_FAST_MEAN_INT(u32, uint32_t, uint64_t)
@@ -257,5 +385,8 @@ int64_t ozf_ds_fast_row(int dtype, int method, const ozf_row_args *a) {
         default: return a->j0;
         }
     }
+    if (method == OZF_DS_MEDIAN) EXT_CASES(median)
+    if (method == OZF_DS_MIN) EXT_CASES(min)
+    if (method == OZF_DS_MAX) EXT_CASES(max)
     return a->j0;
 }
