@@ -223,6 +223,13 @@ def test_out_argument_and_layout():
     np.testing.assert_array_equal(strided_out, default)
 
 
+def test_huge_factors_mean_one_block():
+    x = np.arange(12, dtype=np.int64).reshape(3, 4)
+    np.testing.assert_array_equal(downsample(x, (2**70, 2**63), "max"), [[11]])
+    levels = downsample_levels(x, (2**62, 3), 2, "min")
+    np.testing.assert_array_equal(levels[1], [[0]])
+
+
 def test_empty_axis():
     assert downsample(np.zeros((0, 5), np.uint8), (2, 2)).shape == (0, 3)
 

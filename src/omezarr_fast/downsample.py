@@ -163,9 +163,12 @@ def downsample(array, factors, method: str = "mean", out: np.ndarray | None = No
     if array.size == 0:
         return out
     axes = _axis_order(array)
+    # A factor beyond the axis length gives the same single block; clipping
+    # keeps huge factors inside int64 on the C side.
+    clipped = [min(factors[d], array.shape[d]) for d in axes]
     _native.downsample_raw(
         array.ctypes.data, [array.shape[d] for d in axes], [array.strides[d] for d in axes],
-        out.ctypes.data, [out.strides[d] for d in axes], [factors[d] for d in axes],
+        out.ctypes.data, [out.strides[d] for d in axes], clipped,
         _native_dtype_code(array.dtype), code)
     return out
 
@@ -199,7 +202,7 @@ def downsample_levels(array, factors, levels: int, method: str = "mean") -> list
     axes = _axis_order(array)
     _native.downsample_levels_raw(
         array.ctypes.data, [array.shape[d] for d in axes], [array.strides[d] for d in axes],
-        [factors[d] for d in axes], [o.ctypes.data for o in outs],
+        [min(factors[d], array.shape[d]) for d in axes], [o.ctypes.data for o in outs],
         [[o.strides[d] for d in axes] for o in outs], _native_dtype_code(array.dtype), code)
     return outs
 
