@@ -11,6 +11,10 @@
 #include "downsample.h"
 #include "downsample_kernels.h"
 
+/* Hot loops get an AVX2 clone too; the loader picks it on CPUs that have it
+ * (gcc ifunc), the default clone stays baseline SSE2. */
+#define CLONES __attribute__((target_clones("avx2", "default")))
+
 /* s / 2^k rounded half to even, with an arithmetic (floor) shift. */
 #define RND(s, k) (((s) + ((1 << ((k) - 1)) - 1) + (((s) >> (k)) & 1)) >> (k))
 
@@ -24,7 +28,7 @@
     const T *restrict p3 = a->R > 3 ? (const T *)a->rows[3] : p0;
 
 #define DEFINE_FAST_MEAN_INT(NAME, T, ACC)                                         \
-    static int64_t fmean_##NAME(const ozf_row_args *a) {                           \
+    CLONES static int64_t fmean_##NAME(const ozf_row_args *a) {                     \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -54,7 +58,7 @@
 
 /* Float mean sums in double; a power-of-two count makes * (1/c) exact. */
 #define DEFINE_FAST_MEAN_FLT(NAME, T)                                              \
-    static int64_t fmean_##NAME(const ozf_row_args *a) {                           \
+    CLONES static int64_t fmean_##NAME(const ozf_row_args *a) {                     \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -212,7 +216,7 @@ DEFINE_VEC_MODE(i64, int64_t, v4i64, int64_t, 4, EVEN4, ODD4)
 #define PMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 #define PMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
 #define DEFINE_FAST_EXT(NAME, T, KIND, P)                                          \
-    static int64_t f##KIND##_##NAME(const ozf_row_args *a) {                       \
+    CLONES static int64_t f##KIND##_##NAME(const ozf_row_args *a) {                 \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -273,7 +277,7 @@ DEFINE_FAST_MINMAX(f64, double)
     static inline T mid_##NAME(T lo, T hi) {                                       \
         return ISFLT ? (T)(((double)lo + (double)hi) / 2.0) : lo;                  \
     }                                                                              \
-    static int64_t fmedian_##NAME(const ozf_row_args *a) {                         \
+    CLONES static int64_t fmedian_##NAME(const ozf_row_args *a) {                   \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
