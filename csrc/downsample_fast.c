@@ -1,10 +1,12 @@
 /* Fast row kernels for the common pyramid blocks: factor 2 along a
- * contiguous last axis and R = 1, 2 or 4 input rows (2, 2x2, 2x2x2).
+ * contiguous last axis and R = 1, 2 or 4 input rows (2, 2x2, 2x2x2), for
+ * mean, mode, median, min and max.
  *
- * The loops are written so gcc -O3 vectorises them with baseline SSE2: fixed
+ * Mean/min/max/median loops are written so gcc -O3 vectorises them: fixed
  * trip structure, restrict pointers, narrow accumulators where exact (u8 sums
- * of 8 fit in 16 bits), and power-of-two divisions as shifts.  Contract in
- * downsample_kernels.h. */
+ * of 8 fit in 16 bits), power-of-two divisions as shifts, branch-free sorting
+ * networks.  Mode on 32/64-bit labels uses gcc vector extensions explicitly.
+ * Contract in downsample_kernels.h. */
 #include <math.h>
 #include <stdint.h>
 
