@@ -146,8 +146,12 @@ static int run_level(const plan_t *p, int parallel) {
     int64_t nout = p->oshape[p->ndim - 1];
     int threads = parallel ? ozf_pool_get_threads() : 1;
     if (threads <= 1 || input_bytes(p) < SERIAL_BYTES) return run_rows(p, 0, p->nrows, 0, nout);
-    /* A few tasks per thread balance load; segments cover arrays with few rows. */
-    int64_t want = 4 * (int64_t)threads;
+    /* Many small tasks (about 1 MiB of input each, at least 4 per thread)
+     * balance load, also when another process holds up one of our threads;
+     * segments of rows cover arrays with few rows. */
+    int64_t want = input_bytes(p) >> 20;
+    if (want < 4 * (int64_t)threads) want = 4 * (int64_t)threads;
+    if (want > 4096) want = 4096;
     level_job_t job = {.p = p};
     atomic_init(&job.err, 0);
     if (p->nrows >= want) {
