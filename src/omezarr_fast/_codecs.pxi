@@ -234,7 +234,7 @@ cdef class NativeChain:
             rc = ozf_chain_encode(&self.c, sp, dp, self.bound, &n, &st)
         if rc:
             raise_status(&st)
-        del d
+        d = None
         return _shrink(out, n)
 
     def decode_into(self, data, out):
@@ -276,7 +276,7 @@ cdef class NativeChain:
                 d = o
                 dp[i] = <uint8_t*>_ptr(d)
                 outs.append(o)
-            del d
+            d = None  # no buffer export may outlive the resize below
             with nogil:
                 failed = ozf_chain_encode_batch(&self.c, n, sp, dp, self.bound, lens, st)
             for i in range(n):
@@ -382,6 +382,7 @@ cdef class NativeBytesCodec:
                 j.dst[i] = <uint8_t*>_ptr(d)
                 j.cap[i] = caps[i]
                 outs.append(o)
+            d = None  # no buffer export may outlive the resize below
             with nogil:
                 ozf_parallel_for(n, _bb_task, &j)
             for i in range(n):
