@@ -194,34 +194,81 @@ static void byteswap(uint8_t *dst, const uint8_t *src, size_t n, size_t unit) {
     }
 }
 
-/* Copies the ndim-d array dst (C order, shape) element by element from src,
- * where element idx of dst sits at byte offset sum(idx[k] * sstride[k]). */
+/* dst[q * dq + l * itemsize] = src[q * itemsize + l * sl]: a 2-d transpose
+ * in square tiles, so both sides stay in cache. */
+#define TILE 32
+#define COPY2D(T)                                                                         \
+    for (size_t q = q0; q < qe; q++)                                                      \
+        for (size_t l = l0; l < le; l++)                                                  \
+            memcpy(dst + q * dq + l * sizeof(T), src + q * sizeof(T) + l * sl, sizeof(T));
+
+static void copy2d(uint8_t *dst, size_t dq, const uint8_t *src, size_t sl, size_t nq, size_t nl,
+                   size_t itemsize) {
+    for (size_t q0 = 0; q0 < nq; q0 += TILE) {
+        size_t qe = q0 + TILE < nq ? q0 + TILE : nq;
+        for (size_t l0 = 0; l0 < nl; l0 += TILE) {
+            size_t le = l0 + TILE < nl ? l0 + TILE : nl;
+            switch (itemsize) {
+            case 1: COPY2D(uint8_t) break;
+            case 2: COPY2D(uint16_t) break;
+            case 4: COPY2D(uint32_t) break;
+            case 8: COPY2D(uint64_t) break;
+            default:
+                for (size_t q = q0; q < qe; q++)
+                    for (size_t l = l0; l < le; l++)
+                        memcpy(dst + q * dq + l * itemsize, src + q * itemsize + l * sl, itemsize);
+            }
+        }
+    }
+}
+
+/* Copies the ndim-d array dst (C order, shape) from src, where element idx of
+ * dst sits at byte offset sum(idx[k] * sstride[k]) of src.  When src is
+ * contiguous along some axis q other than dst's last, that pair of axes is
+ * copied in tiles (copy2d); otherwise row by row. */
 static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *shape,
                    const size_t *sstride, size_t itemsize) {
-    size_t idx[OZF_MAXDIM] = {0};
-    size_t total = itemsize;
+    size_t total = itemsize, dstride[OZF_MAXDIM];
     for (int k = 0; k < ndim; k++) total *= shape[k];
     if (total == 0) return;
     if (ndim == 0) {
         memcpy(dst, src, itemsize);
         return;
     }
-    size_t inner = shape[ndim - 1], is = sstride[ndim - 1];
-    const uint8_t *s = src;
+    int last = ndim - 1, q = -1;
+    for (int k = 0; k < last; k++)
+        if (sstride[k] == itemsize && shape[k] > 1) q = k;
+    if (sstride[last] == itemsize || shape[last] == 1) q = -1;  /* rows already contiguous */
+    size_t s = itemsize;
+    for (int k = last; k >= 0; k--) {
+        dstride[k] = s;
+        s *= shape[k];
+    }
+    /* Odometer over every axis but last (and q when tiling). */
+    size_t idx[OZF_MAXDIM] = {0};
+    size_t inner = shape[last], is = sstride[last];
+    const uint8_t *sp = src;
+    uint8_t *dp = dst;
     for (;;) {
-        switch (itemsize) {
-        case 1: for (size_t i = 0; i < inner; i++) dst[i] = s[i * is]; break;
-        case 2: for (size_t i = 0; i < inner; i++) memcpy(dst + 2 * i, s + i * is, 2); break;
-        case 4: for (size_t i = 0; i < inner; i++) memcpy(dst + 4 * i, s + i * is, 4); break;
-        case 8: for (size_t i = 0; i < inner; i++) memcpy(dst + 8 * i, s + i * is, 8); break;
-        default: for (size_t i = 0; i < inner; i++) memcpy(dst + itemsize * i, s + i * is, itemsize);
+        if (q >= 0) {
+            copy2d(dp, dstride[q], sp, is, shape[q], inner, itemsize);
+        } else {
+            switch (itemsize) {
+            case 1: for (size_t i = 0; i < inner; i++) dp[i] = sp[i * is]; break;
+            case 2: for (size_t i = 0; i < inner; i++) memcpy(dp + 2 * i, sp + i * is, 2); break;
+            case 4: for (size_t i = 0; i < inner; i++) memcpy(dp + 4 * i, sp + i * is, 4); break;
+            case 8: for (size_t i = 0; i < inner; i++) memcpy(dp + 8 * i, sp + i * is, 8); break;
+            default: for (size_t i = 0; i < inner; i++) memcpy(dp + itemsize * i, sp + i * is, itemsize);
+            }
         }
-        dst += inner * itemsize;
-        int k = ndim - 2;
+        int k = last - 1;
         for (; k >= 0; k--) {
-            s += sstride[k];
+            if (k == q) continue;
+            sp += sstride[k];
+            dp += dstride[k];
             if (++idx[k] < shape[k]) break;
-            s -= idx[k] * sstride[k];
+            sp -= idx[k] * sstride[k];
+            dp -= idx[k] * dstride[k];
             idx[k] = 0;
         }
         if (k < 0) return;
