@@ -52,8 +52,15 @@ def _decode_limit(spec) -> int | None:
     return None if n is None else 2 * n + (1 << 20)
 
 
+def _state_without_caches(self) -> dict:
+    # Compiled native objects do not pickle; they are rebuilt on first use.
+    return {k: v for k, v in self.__dict__.items() if k not in ("_native", "_chains")}
+
+
 class _NativeBytesBytes:
     """Shared work of the zstd, blosc, gzip and crc32c classes."""
+
+    __getstate__ = _state_without_caches
 
     @cached_property
     def _native(self) -> _native.NativeBytesCodec:
@@ -139,6 +146,8 @@ def _native_dtype(spec) -> np.dtype | None:
 class _ChainCache:
     """Compiled native chains by (codecs, shape, dtype); chunks in an array
     share a few shapes, so this stays small."""
+
+    __getstate__ = _state_without_caches
 
     @cached_property
     def _chains(self) -> dict:
