@@ -82,6 +82,19 @@ size_t ozf_chain_nbytes(const ozf_chain *c) {
 
 /* ---- single bytes->bytes steps ---- */
 
+/* crc32c of src while copying it to dst, in blocks that stay in cache
+ * between the two passes. */
+static uint32_t crc_copy(uint8_t *dst, const uint8_t *src, size_t n) {
+    uint32_t crc = 0;
+    if (dst == src) return ozf_crc32c(0, src, n);
+    for (size_t off = 0; off < n; off += 16384) {
+        size_t len = n - off < 16384 ? n - off : 16384;
+        crc = ozf_crc32c(crc, src + off, len);
+        memcpy(dst + off, src + off, len);
+    }
+    return crc;
+}
+
 size_t ozf_bb_encode_bound(const ozf_bb_codec *b, size_t n) {
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_bound(n);
@@ -110,8 +123,7 @@ int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
     case OZF_GZIP: return ozf_gzip_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_CRC32C: {
         if (dstcap < n + 4) return ozf_fail(st, OZF_ESIZE, "crc32c: output buffer too small");
-        uint32_t crc = ozf_crc32c(0, src, n);
-        if (dst != src) memmove(dst, src, n);
+        uint32_t crc = crc_copy(dst, src, n);
         for (int i = 0; i < 4; i++) dst[n + i] = (uint8_t)(crc >> (8 * i));
         *dstlen = n + 4;
         return OZF_OK;
@@ -144,10 +156,9 @@ int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
         if (n > cap) return ozf_fail(st, OZF_ESIZE, "crc32c: decodes to %zu bytes, expected at most %zu", n, cap);
         uint32_t want = (uint32_t)src[n] | (uint32_t)src[n + 1] << 8 | (uint32_t)src[n + 2] << 16 |
                         (uint32_t)src[n + 3] << 24;
-        uint32_t got = ozf_crc32c(0, src, n);
+        uint32_t got = crc_copy(dst, src, n);
         if (got != want)
             return ozf_fail(st, OZF_ECHECKSUM, "crc32c: checksum mismatch (stored %08x, computed %08x)", want, got);
-        if (dst != src) memmove(dst, src, n);
         *dstlen = n;
         return OZF_OK;
     }
