@@ -356,3 +356,11 @@ def test_many_python_threads():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_accepts_zarr_codec_objects():
+    import zarr.codecs as zc
+    a = sample((6, 7), "<u2")
+    objs = [zc.TransposeCodec(order=(1, 0)), zc.BytesCodec(endian="big"), zc.ZstdCodec(level=2)]
+    dicts = [o.to_dict() for o in objs]
+    assert ChunkCodec(objs, a.shape, a.dtype).encode(a).tobytes() == ChunkCodec(dicts, a.shape, a.dtype).encode(a).tobytes()
