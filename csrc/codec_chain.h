@@ -43,6 +43,7 @@ typedef struct {
     int byteswap;               /* 1: the bytes codec's endianness differs from memory */
     int n_bb;
     ozf_bb_codec bb[OZF_MAX_BB];/* in encode order */
+    size_t swapsize;            /* byteswap unit: itemsize/2 for complex; 0 = itemsize */
 } ozf_chain;
 
 typedef struct {
@@ -82,6 +83,7 @@ size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const
                               ozf_status *st);
 
 /* Single bytes->bytes steps, for the zarr codec classes that wrap one codec.
+ * src and dst must not overlap. 
  * decode: *dstlen in = capacity of dst; out = bytes written.  When the
  * decoded size is not known in advance, ozf_bb_decoded_size returns the size
  * the frame header declares, or (size_t)-1 if it declares none. */
