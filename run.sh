@@ -53,7 +53,7 @@ setup() {
         "$py" -m venv .venv
     fi
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q "setuptools>=69" wheel "cython>=3.0" -r requirements-dev.txt
+    .venv/bin/python -m pip install -q "setuptools>=77" wheel "cython>=3.0" -r requirements-dev.txt
     log "building and installing omezarr_fast"
     .venv/bin/python -m pip install -q --no-build-isolation --no-deps --force-reinstall .
 }
