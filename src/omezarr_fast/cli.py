@@ -97,6 +97,7 @@ def register_bench(sub) -> None:
 
 def _configs(args, src):
     from omezarr_fast.bench import QUICK, codec_grid, make_config, parse_codecs_json, with_bytes_codec
+    from omezarr_fast.bench.runners import canonical
 
     grid = args.grid or ("none" if args.codecs else "full")
     configs = []
@@ -108,7 +109,7 @@ def _configs(args, src):
         kw["transposes"] = [None] + (args.transpose or [])
         configs = codec_grid(src.dtype, len(src.shape), **kw)
     for text in args.codecs:
-        configs.append(make_config(with_bytes_codec(parse_codecs_json(text), src.dtype)))
+        configs.append(make_config(canonical(with_bytes_codec(parse_codecs_json(text), src.dtype))))
     if not configs:
         raise UserError("nothing to measure: --grid none and no --codecs")
     return configs

@@ -51,7 +51,8 @@ def write_json(report, path, recommended=None) -> None:
     d = report.to_dict()
     if recommended is not None:
         d["recommendation"] = {"name": recommended.result.name, "goal": recommended.goal,
-                               "reason": recommended.reason, "codecs": recommended.codecs}
+                               "reason": recommended.reason, "codecs": recommended.codecs,
+                               "create_array": recommended.create_array_kwargs()}
     with open(path, "w") as f:
         json.dump(d, f, indent=1)
         f.write("\n")
@@ -104,8 +105,11 @@ def print_table(report, recommended=None, console=None) -> None:
     if recommended is not None:
         console.print(f"[bold]Recommended for goal '{recommended.goal}'[/]: {recommended.result.name} — "
                       f"{recommended.reason}")
-        console.print("codecs for zarr.create_array(..., codecs=...) / zarr.json:")
-        console.print(json.dumps(recommended.codecs), soft_wrap=True, markup=False, highlight=False)
+        kw = recommended.create_array_kwargs()
+        console.print("zarr.create_array(..., " + ", ".join(f"{k}={json.dumps(v)}" for k, v in kw.items()) + ")",
+                      soft_wrap=True, markup=False, highlight=False)
+        console.print('zarr.json "codecs": ' + json.dumps(recommended.codecs), soft_wrap=True, markup=False,
+                      highlight=False)
 
 
 def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100) -> None:
