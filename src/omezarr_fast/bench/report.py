@@ -20,7 +20,7 @@ def _need(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise BenchError(f"this output needs {module}: pip install 'omezarr_fast[bench]'") from None
+        raise BenchError(f"this output needs {module}: pip install 'omezarr_fast[cli]'") from None
 
 
 def rows(report, recommended=None) -> list[dict]:

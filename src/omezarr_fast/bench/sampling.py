@@ -188,7 +188,7 @@ def _need(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise BenchError(f"{what} needs {module}: pip install 'omezarr_fast[bench]'") from None
+        raise BenchError(f"{what} needs {module}: pip install 'omezarr_fast[cli]'") from None
 
 
 def guess_chunk_shape(shape, dtype, target_bytes: int = DEFAULT_CHUNK_BYTES) -> tuple[int, ...]:
