@@ -66,6 +66,17 @@ def test_describe_and_family_of_any_chain():
     assert describe(chain) == "zstd 3 +ck crc32c"
     assert family_of(chain) == "zstd"
     assert family_of([{"name": "bytes"}]) == "none"
+    shard = [{"name": "sharding_indexed", "configuration": {"chunk_shape": [8], "codecs": chain}}]
+    assert describe(shard) == "shard[zstd 3 +ck crc32c]" and family_of(shard) == "shard+zstd"
+
+
+def test_sharded_chain_runs_through_zarr():
+    inner = [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "zstd", "configuration": {"level": 3}}]
+    chain = [{"name": "sharding_indexed", "configuration": {"chunk_shape": [8, 8], "codecs": inner}}]
+    cfg = bench.make_config(bench.with_bytes_codec(chain, "uint16"))
+    a = np.repeat(np.arange(64, dtype=np.uint16), 64).reshape(64, 64)    # smooth: compresses well
+    report = bench.run_benchmark(a, [cfg], chunk_shape=(32, 32), repeats=1, threads=2)
+    assert report.results[0].engine == "zarr" and report.results[0].ratio > 1.2
 
 
 # ---- sampling ---------------------------------------------------------------------------------------
@@ -190,7 +201,7 @@ class FakeRunner:
 
     def decode_batch(self, datas, threads):
         self.calls.append(("decode", threads))
-        return [np.zeros((4, 4), np.uint16) for _ in datas]
+        return [np.zeros((4, 4), np.uint16) for _ in datas]   # the inputs are zeros
 
 
 def test_run_benchmark_with_fake_runner_and_time_budget():
@@ -254,3 +265,12 @@ def test_chain_the_native_core_cannot_run_is_measured_by_zarr():
     np.testing.assert_array_equal(runner.decode_batch(runner.encode_batch([a], 2), 2)[0], a)
     with pytest.raises(BenchError, match="native engine cannot run"):
         bench.make_runner(chain, (64,), np.uint16, engine="native")
+
+
+def test_slow_configurations_get_fewer_repeats():
+    cfg = bench.make_config([{"name": "bytes"}])
+    chunks = [np.zeros((4, 4), np.uint16)] * 2
+    r = bench.measure_config(cfg, chunks, threads=2, repeats=5, runner=FakeRunner(), max_seconds=0.0, min_time=0)
+    assert r.repeats == 1 and len(r.encode_1.samples) == 1 and len(r.decode_n.samples) == 1
+    r = bench.measure_config(cfg, chunks, threads=2, repeats=5, runner=FakeRunner(), min_time=0)
+    assert r.repeats == 5 and len(r.decode_1.samples) == 5

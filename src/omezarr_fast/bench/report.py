@@ -11,7 +11,7 @@ CSV_FIELDS = ["name", "family", "engine", "ratio", "raw_bytes", "encoded_bytes",
               "decode_mbps_1", "decode_mbps_1_min", "decode_mbps_1_max",
               "encode_mbps_n", "encode_mbps_n_min", "encode_mbps_n_max",
               "decode_mbps_n", "decode_mbps_n_min", "decode_mbps_n_max",
-              "threads_n", "pareto_decode", "pareto_encode", "recommended", "codecs"]
+              "threads_n", "repeats", "pareto_decode", "pareto_encode", "recommended", "codecs"]
 
 
 def _need(module: str):
@@ -28,6 +28,7 @@ def rows(report, recommended=None) -> list[dict]:
     for r in ([report.memcpy] if report.memcpy else []) + report.results:
         row = {"name": r.name, "family": r.family, "engine": r.engine, "ratio": round(r.ratio, 4),
                "raw_bytes": r.raw_bytes, "encoded_bytes": r.encoded_bytes, "threads_n": report.threads,
+               "repeats": r.repeats,
                "pareto_decode": r.pareto_decode, "pareto_encode": r.pareto_encode,
                "recommended": recommended is not None and r is recommended.result,
                "codecs": json.dumps(r.codecs) if r.codecs is not None else ""}
@@ -59,9 +60,9 @@ def write_json(report, path, recommended=None) -> None:
 
 
 def _mbps(stat, show_spread: bool) -> str:
-    text = f"{stat.median:,.0f}"
+    text = f"{stat.median:,.0f}" if stat.median >= 10 else f"{stat.median:.1f}"
     if show_spread:
-        text += f" ±{stat.spread * 100:.0f}%"
+        text += f" ±{stat.spread * 100:.0f}%" if len(stat.samples) > 1 else "     "
     return text
 
 
@@ -99,6 +100,9 @@ def print_table(report, recommended=None, console=None) -> None:
     console.print(t)
     console.print("front: D = on the Pareto front of ratio vs decode speed, E = ratio vs encode speed "
                   f"(speeds on {n} thread(s))")
+    fewer = [r.name for r in report.results if r.repeats < report.repeats]
+    if fewer:
+        console.print(f"slow to encode, so fewer repeats (no spread shown): {', '.join(fewer)}")
     if report.skipped:
         console.print(f"[yellow]time budget of {report.time_budget:g} s reached: skipped "
                       f"{len(report.skipped)} configuration(s): {', '.join(report.skipped)}[/]")

@@ -80,6 +80,7 @@ class NativeRunner:
         from omezarr_fast.native import ChunkCodec
 
         self._codec = ChunkCodec(codecs, chunk_shape, dtype)
+        self._outs = None
 
     def encode_batch(self, arrays, threads):
         import omezarr_fast
@@ -90,8 +91,11 @@ class NativeRunner:
     def decode_batch(self, datas, threads):
         import omezarr_fast
 
+        # Decoding into the same buffers each time times the codec, not page faults of fresh memory.
+        if self._outs is None or len(self._outs) != len(datas):
+            self._outs = [np.empty(self._codec.chunk_shape, self._codec.dtype) for _ in datas]
         with _threads(omezarr_fast, threads):
-            return self._codec.decode_batch(datas)
+            return self._codec.decode_batch(datas, out=self._outs)
 
 
 class _threads:
