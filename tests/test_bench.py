@@ -11,7 +11,9 @@ from omezarr_fast.bench.grid import describe, family_of
 
 def fake(name, ratio, dec, enc, family="zstd", codecs=True):
     """A Result with fixed speeds (MB/s) and a ratio, as if measured."""
-    s = lambda v: Stat(v, v, v, [v])  # noqa: E731
+    def s(v):
+        return Stat(v, v, v, [v])
+
     raw = 1_000_000
     return Result(name, family, [{"name": name}] if codecs else None, "fake", raw, round(raw / ratio),
                   encode_1=s(enc), decode_1=s(dec), encode_n=s(enc), decode_n=s(dec))

@@ -141,9 +141,9 @@ def cmd_bench(args) -> int:
 
         progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    kw = dict(chunk_shape=chunks, repeats=args.repeats, threads=args.threads, time_budget=args.time_budget,
-              engine=args.engine, max_chunks=args.max_chunks,
-              max_sample_bytes=int(args.sample_mb * 1e6) if args.sample_mb else None)
+    kw = {"chunk_shape": chunks, "repeats": args.repeats, "threads": args.threads,
+          "time_budget": args.time_budget, "engine": args.engine, "max_chunks": args.max_chunks,
+          "max_sample_bytes": int(args.sample_mb * 1e6) if args.sample_mb else None}
     if progress is None:
         report = bench.run_benchmark(src, configs, **kw)
     else:

@@ -20,8 +20,8 @@ BLOSC_CLEVELS = (1, 5, 9)
 GZIP_LEVELS = (1, 5, 9)
 
 # A dozen points that span the trade-off, for a first look in seconds.
-QUICK = dict(zstd_levels=(-1, 3, 9, 19), blosc_cnames=("lz4", "zstd"), blosc_shuffles=("shuffle",),
-             blosc_clevels=(5,), gzip_levels=(1, 6))
+QUICK = {"zstd_levels": (-1, 3, 9, 19), "blosc_cnames": ("lz4", "zstd"), "blosc_shuffles": ("shuffle",),
+         "blosc_clevels": (5,), "gzip_levels": (1, 6)}
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,8 @@ def measure_config(config: CodecConfig, chunks: list[np.ndarray], *, threads: in
             continue
         enc, dec = [], []
         for _ in range(repeats):
-            enc.append(_timed(lambda: runner.encode_batch(chunks, n), raw, min_time))
-            dec.append(_timed(lambda: runner.decode_batch(encoded, n), raw, min_time))
+            enc.append(_timed(lambda n=n: runner.encode_batch(chunks, n), raw, min_time))
+            dec.append(_timed(lambda n=n: runner.decode_batch(encoded, n), raw, min_time))
         stats[f"encode_{label}"], stats[f"decode_{label}"] = Stat.of(enc), Stat.of(dec)
     return Result(config.name, config.family, config.codecs, runner.engine, raw, enc_size, **stats,
                   repeats=repeats)
@@ -143,7 +143,7 @@ def measure_memcpy(chunks: list[np.ndarray], *, threads: int, repeats: int = 3,
 
     stats = {}
     for label, n in (("1", 1), ("n", threads)):
-        samples = [_timed(lambda: copy(n), raw, min_time) for _ in range(repeats)]
+        samples = [_timed(lambda n=n: copy(n), raw, min_time) for _ in range(repeats)]
         stats[label] = Stat.of(samples)
     return Result("memcpy (baseline)", "memcpy", None, "numpy", raw, raw,
                   stats["1"], stats["1"], stats["n"], stats["n"], repeats=repeats)
