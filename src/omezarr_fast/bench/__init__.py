@@ -23,32 +23,7 @@ from omezarr_fast.bench.run import BenchReport, run_benchmark
 from omezarr_fast.bench.runners import NativeRunner, Runner, ZarrRunner, make_runner
 from omezarr_fast.bench.sampling import Source, guess_chunk_shape, open_input, sample_chunks, synthetic_sample
 
-__all__ = [
-           "GOALS",
-           "QUICK",
-           "BenchError",
-           "BenchReport",
-           "CodecConfig",
-           "NativeRunner",
-           "Recommendation",
-           "Result",
-           "Runner",
-           "Source",
-           "Stat",
-           "ZarrRunner",
-           "codec_grid",
-           "guess_chunk_shape",
-           "make_config",
-           "make_runner",
-           "measure_config",
-           "measure_memcpy",
-           "open_input",
-           "pareto_front",
-           "parse_codecs_json",
-           "recommend",
-           "report",
-           "run_benchmark",
-           "sample_chunks",
-           "synthetic_sample",
-           "with_bytes_codec",
-]
+__all__ = ["GOALS", "QUICK", "BenchError", "BenchReport", "CodecConfig", "NativeRunner", "Recommendation",
+           "Result", "Runner", "Source", "Stat", "ZarrRunner", "codec_grid", "guess_chunk_shape", "make_config",
+           "make_runner", "measure_config", "measure_memcpy", "open_input", "pareto_front", "parse_codecs_json",
+           "recommend", "report", "run_benchmark", "sample_chunks", "synthetic_sample", "with_bytes_codec"]
