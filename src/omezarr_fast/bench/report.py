@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 
 from omezarr_fast.bench.errors import BenchError
 
@@ -119,8 +120,8 @@ def print_table(report, recommended=None, console=None) -> None:
 def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100) -> None:
     """Ratio (y) against throughput (log x) on all threads: decode left, encode right.
 
-    One series per codec family; Pareto-front points are ringed and joined;
-    the memcpy speed is a dashed vertical line.
+    One marker colour per codec family; Pareto-front points are ringed,
+    joined and named; the memcpy speed is a dashed vertical line.
     """
     matplotlib = _need("matplotlib")
     matplotlib.use("Agg")
@@ -132,24 +133,29 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
     colors = {f: cmap(i % cmap.N) for i, f in enumerate(families)}
     for ax, direction in zip(axes, ("decode", "encode")):
         for fam in families:
-            pts = sorted((r.speed(direction), r.ratio) for r in report.results if r.family == fam)
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=5, lw=0.8, alpha=0.85,
-                    color=colors[fam], label=fam)
-        front = sorted((r.speed(direction), r.ratio) for r in report.results if getattr(r, f"pareto_{direction}"))
+            pts = [(r.speed(direction), r.ratio) for r in report.results if r.family == fam]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", ms=5, alpha=0.85, color=colors[fam], label=fam)
+        front = sorted((r.speed(direction), r.ratio, r.name) for r in report.results
+                       if getattr(r, f"pareto_{direction}"))
         if front:
-            ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="black", lw=1.5, zorder=3,
+            ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="black", lw=1.2, zorder=3,
                     label="Pareto front")
             ax.scatter([p[0] for p in front], [p[1] for p in front], s=90, facecolors="none",
                        edgecolors="black", linewidths=1.5, zorder=4)
+            for x, y, name in front:
+                ax.annotate(name, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=7, zorder=5)
         if report.memcpy is not None:
             ax.axvline(report.memcpy.speed(direction), color="grey", ls="--", lw=1, label="memcpy")
         ax.set_xscale("log")
+        ax.margins(x=0.12)   # room for the names of the fastest front points
         ax.set_xlabel(f"{direction} throughput, MB/s of uncompressed data ({report.threads} threads)")
         ax.set_title(f"ratio vs {direction} speed")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("compression ratio")
     axes[1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.suptitle(f"{report.source[:110]}\n{report.dtype}, chunks {report.chunk_shape}", fontsize=9)
+    title = textwrap.shorten(report.source, 120, placeholder="...")
+    fig.suptitle(f"{title}\n{report.dtype} {report.shape}, chunks {report.chunk_shape}, "
+                 f"{len(report.sampled_chunks)} chunks sampled; median of {report.repeats} repeat(s)", fontsize=9)
     fig.subplots_adjust(left=0.06, right=0.84, bottom=0.11, top=0.86, wspace=0.06)
     fig.savefig(path, dpi=dpi)   # no bbox_inches="tight": the file keeps the asked-for pixel size
     plt.close(fig)
