@@ -225,8 +225,9 @@ def test_run_benchmark_with_fake_runner_and_time_budget():
     assert len(report.results[0].decode_n.samples) == 2
     assert report.memcpy.ratio == 1.0 and report.memcpy.codecs is None
     d = report.to_dict()
-    json.dumps(d)
     assert d["results"][0]["codecs"][1]["name"] == "zstd"
+    back = bench.BenchReport.from_dict(json.loads(json.dumps(d)))
+    assert back.to_dict() == d
 
     # A budget already spent skips every configuration and says which.
     report = bench.run_benchmark(src, configs, chunk_shape=(4, 4), repeats=1, threads=1, time_budget=1e-9,

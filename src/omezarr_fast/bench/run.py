@@ -11,7 +11,7 @@ import numpy as np
 
 from omezarr_fast.bench.errors import BenchError
 from omezarr_fast.bench.grid import CodecConfig
-from omezarr_fast.bench.measure import Result, measure_config, measure_memcpy
+from omezarr_fast.bench.measure import Result, Stat, measure_config, measure_memcpy
 from omezarr_fast.bench.pareto import mark_fronts
 from omezarr_fast.bench.runners import Runner, make_runner
 from omezarr_fast.bench.sampling import Source, guess_chunk_shape, sample_chunks
@@ -46,6 +46,21 @@ class BenchReport:
             "memcpy": self.memcpy.to_dict() if self.memcpy else None,
             "results": [r.to_dict() for r in self.results],
         }
+
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BenchReport:
+        """A report read back from ``to_dict()`` / ``--json`` output (to re-print or re-plot it)."""
+        def result(r):
+            stats = {k: Stat(**r[k]) for k in ("encode_1", "decode_1", "encode_n", "decode_n")}
+            return Result(r["name"], r["family"], r["codecs"], r["engine"], r["raw_bytes"], r["encoded_bytes"],
+                          **stats, repeats=r.get("repeats", 1), pareto_decode=r["pareto_decode"],
+                          pareto_encode=r["pareto_encode"])
+
+        return cls(d["source"], d["synthetic"], tuple(d["shape"]), d["dtype"], tuple(d["chunk_shape"]),
+                   [tuple(p) for p in d["sampled_chunks"]], d["sample_bytes"], d["threads"], d["repeats"],
+                   [result(r) for r in d["results"]], result(d["memcpy"]) if d.get("memcpy") else None,
+                   d.get("skipped", []), d.get("time_budget"), d.get("elapsed_s", 0.0), d.get("machine", {}))
 
 
 def machine_info() -> dict:
