@@ -240,10 +240,12 @@ def test_run_benchmark_detects_a_bad_round_trip():
         def decode_batch(self, datas, threads):
             return [np.ones((4, 4), np.uint16) for _ in datas]
 
-    cfg = bench.make_config([{"name": "bytes"}])
-    with pytest.raises(BenchError, match="did not round-trip"):
-        bench.run_benchmark(np.zeros((4, 4), np.uint16), [cfg], repeats=1, threads=1,
-                            runner_factory=lambda *a: Liar())
+    liar, honest = bench.make_config([{"name": "bytes"}]), bench.make_config([{"name": "gzip"}])
+    report = bench.run_benchmark(np.zeros((4, 4), np.uint16), [liar, honest], repeats=1, threads=1,
+                                 runner_factory=lambda cfg, *a: Liar() if cfg is liar else FakeRunner())
+    assert report.failed == [("uncompressed", "uncompressed (fake) did not round-trip chunk 0")]
+    assert [r.name for r in report.results] == ["gzip ?"]     # the others are still measured
+    assert bench.BenchReport.from_dict(report.to_dict()).failed == report.failed
 
 
 @pytest.mark.parametrize("engine", ["native", "zarr"])

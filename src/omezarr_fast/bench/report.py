@@ -105,6 +105,8 @@ def print_table(report, recommended=None, console=None) -> None:
     fewer = [r.name for r in report.results if r.repeats < report.repeats]
     if fewer:
         console.print(f"slow to encode, so fewer repeats (no spread shown): {', '.join(fewer)}")
+    for name, error in report.failed:
+        console.print(f"[red]failed: {name}: {error}[/]", markup=True, highlight=False)
     if report.skipped:
         console.print(f"[yellow]time budget of {report.time_budget:g} s reached: skipped "
                       f"{len(report.skipped)} configuration(s): {', '.join(report.skipped)}[/]")
