@@ -279,3 +279,12 @@ def test_slow_configurations_get_fewer_repeats():
     assert r.repeats == 1 and len(r.encode_1.samples) == 1 and len(r.decode_n.samples) == 1
     r = bench.measure_config(cfg, chunks, threads=2, repeats=5, runner=FakeRunner(), min_time=0)
     assert r.repeats == 5 and len(r.decode_1.samples) == 5
+
+
+def test_run_benchmark_restores_the_thread_count():
+    import omezarr_fast
+
+    before = omezarr_fast.get_num_threads()
+    cfg = bench.codec_grid("uint8", 1, zstd_levels=(1,), blosc_cnames=(), gzip_levels=(), uncompressed=False)
+    bench.run_benchmark(np.zeros(64, np.uint8), cfg, chunk_shape=(16,), repeats=1, threads=before + 1)
+    assert omezarr_fast.get_num_threads() == before

@@ -101,10 +101,20 @@ def run_benchmark(source: Source | np.ndarray, configs: Sequence[CodecConfig], *
         raise BenchError(f"repeats must be >= 1, got {repeats}")
     if time_budget is not None and time_budget <= 0:
         raise BenchError(f"time budget must be > 0 seconds, got {time_budget}")
-    if threads is None:
-        import omezarr_fast
+    import omezarr_fast
 
-        threads = omezarr_fast.get_num_threads()
+    pool_threads = omezarr_fast.get_num_threads()
+    if threads is None:
+        threads = pool_threads
+    try:
+        return _run(source, configs, chunk_shape, repeats, threads, time_budget, engine, max_chunks,
+                    max_sample_bytes, pareto_threads, runner_factory, progress)
+    finally:
+        omezarr_fast.set_num_threads(pool_threads)
+
+
+def _run(source, configs, chunk_shape, repeats, threads, time_budget, engine, max_chunks, max_sample_bytes,
+         pareto_threads, runner_factory, progress) -> BenchReport:
     if not configs:
         raise BenchError("no codec configurations to measure")
     start = time.perf_counter()
