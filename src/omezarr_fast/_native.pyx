@@ -6,3 +6,4 @@ together.  Rule of the house: validate and allocate in Python-visible code,
 call C with the GIL released, map C errors to Python exceptions.
 """
 include "_pool.pxi"
+include "_downsample.pxi"
