@@ -43,6 +43,7 @@ typedef struct {
     int byteswap;               /* 1: the bytes codec's endianness differs from memory */
     int n_bb;
     ozf_bb_codec bb[OZF_MAX_BB];/* in encode order */
+    size_t swapsize;            /* byteswap unit: itemsize/2 for complex; 0 = itemsize */
 } ozf_chain;
 
 typedef struct {

@@ -10,6 +10,9 @@
 /* crc of buf, continuing from crc (pass 0 to start). */
 uint32_t ozf_crc32c(uint32_t crc, const uint8_t *buf, size_t len);
 
+/* The software path alone, whatever the CPU (for tests and benchmarks). */
+uint32_t ozf_crc32c_sw(uint32_t crc, const uint8_t *buf, size_t len);
+
 /* 1 if the hardware path is in use. */
 int ozf_crc32c_hw(void);
 

@@ -5,9 +5,30 @@ native zarr codecs, a zarr codec pipeline, downsampling and pyramids.
 """
 from omezarr_fast._threads import default_num_threads, get_num_threads, set_num_threads
 from omezarr_fast.downsample import downsample, downsample_levels
+from omezarr_fast.config import disable, enable, enabled
+
+from omezarr_fast import pipeline as _pipeline
+from omezarr_fast.pipeline import pipeline_info
 
 __version__ = "0.1.0"
 
+
+class CodecPipeline(_pipeline.CodecPipeline):
+    """The native zarr codec pipeline; zarr's registry key is
+    "omezarr_fast.CodecPipeline" (see omezarr_fast.pipeline)."""
+
+
+def _register() -> None:
+    from zarr.registry import register_pipeline
+
+    register_pipeline(CodecPipeline)
+
+
+_register()
+
 set_num_threads(default_num_threads())
 
-__all__ = ["__version__", "downsample", "downsample_levels", "get_num_threads", "set_num_threads"]
+__all__ = [
+    "CodecPipeline", "__version__", "disable", "downsample", "downsample_levels", "enable",
+    "enabled", "get_num_threads", "pipeline_info", "set_num_threads",
+]

@@ -7,3 +7,5 @@ call C with the GIL released, map C errors to Python exceptions.
 """
 include "_pool.pxi"
 include "_downsample.pxi"
+include "_codecs.pxi"
+include "_shard.pxi"

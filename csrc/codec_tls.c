@@ -1,0 +1,59 @@
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+#include "codec_impl.h"
+
+static pthread_key_t key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void tls_free(void *p) {
+    ozf_tls *t = p;
+    ZSTD_freeCCtx(t->zstd_c);
+    ZSTD_freeDCtx(t->zstd_d);
+    for (int i = 0; i < 13; i++) libdeflate_free_compressor(t->deflate_c[i]);
+    libdeflate_free_decompressor(t->deflate_d);
+    free(t->scratch[0]);
+    free(t->scratch[1]);
+    free(t);
+}
+
+static void make_key(void) { pthread_key_create(&key, tls_free); }
+
+ozf_tls *ozf_tls_get(void) {
+    pthread_once(&key_once, make_key);
+    ozf_tls *t = pthread_getspecific(key);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (t && pthread_setspecific(key, t) != 0) {
+            free(t);
+            t = NULL;
+        }
+    }
+    return t;
+}
+
+uint8_t *ozf_tls_scratch(ozf_tls *t, int which, size_t size) {
+    if (size > t->scratch_cap[which]) {
+        /* Grow geometrically so a run of slightly larger chunks does not
+         * reallocate every time. */
+        size_t cap = size + size / 4;
+        uint8_t *p = malloc(cap ? cap : 1);
+        if (!p) return NULL;
+        free(t->scratch[which]);
+        t->scratch[which] = p;
+        t->scratch_cap[which] = cap;
+    }
+    return t->scratch[which];
+}
+
+int ozf_fail(ozf_status *st, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+    va_end(ap);
+    st->code = code;
+    return code;
+}

@@ -1,0 +1,23 @@
+"""Exceptions raised by omezarr_fast."""
+
+
+class CodecError(ValueError):
+    """A chunk could not be encoded or decoded: corrupt or truncated data, a
+    wrong checksum, or a decoded size that does not match the chunk.
+
+    The message names the codec that failed and, for batch calls, the chunk
+    index (also in ``.index``; None for single-chunk calls)."""
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index
+
+
+class ChunkError(CodecError):
+    """A stored chunk or shard is corrupt, truncated or fails its checksum.
+
+    The message and ``.key`` name the store key."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key

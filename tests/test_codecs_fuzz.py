@@ -1,0 +1,114 @@
+"""Fuzz every native decoder: any input gives a result of the right size or a
+CodecError, never a crash or an out-of-bounds write."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omezarr_fast import _native
+from omezarr_fast.errors import CodecError
+from omezarr_fast.native import ChunkCodec
+
+BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
+DECODERS = {
+    "zstd": [BYTES, {"name": "zstd", "configuration": {"level": 1, "checksum": False}}],
+    "zstd-checksum": [BYTES, {"name": "zstd", "configuration": {"level": 1, "checksum": True}}],
+    "blosc-lz4": [BYTES, {"name": "blosc", "configuration": {"cname": "lz4", "shuffle": "shuffle"}}],
+    "blosc-zstd-bit": [BYTES, {"name": "blosc", "configuration": {"cname": "zstd", "shuffle": "bitshuffle",
+                                                                  "blocksize": 256}}],
+    "blosc-blosclz": [BYTES, {"name": "blosc", "configuration": {"cname": "blosclz", "shuffle": "noshuffle"}}],
+    "blosc-zlib": [BYTES, {"name": "blosc", "configuration": {"cname": "zlib"}}],
+    "gzip": [BYTES, {"name": "gzip", "configuration": {"level": 5}}],
+    "crc32c": [BYTES, {"name": "crc32c"}],
+    "transpose-bytes": [{"name": "transpose", "configuration": {"order": [1, 0]}},
+                        {"name": "bytes", "configuration": {"endian": "big"}}],
+    "gzip-zstd": [BYTES, {"name": "zstd", "configuration": {"level": 1, "checksum": False}},
+                  {"name": "gzip", "configuration": {"level": 1}}],
+}
+SHAPE = (24, 20)
+FUZZ = settings(max_examples=400, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def valid(codecs):
+    rng = np.random.default_rng(0)
+    a = (np.add.outer(np.arange(SHAPE[0]), np.arange(SHAPE[1])) * 50 + rng.integers(0, 30, SHAPE)).astype("<u2")
+    return ChunkCodec(codecs, SHAPE, "<u2").encode(a).tobytes()
+
+
+@st.composite
+def mutated(draw, base):
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete"]))
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif op == "set":
+            data[i] = draw(st.sampled_from([0, 0xFF, 0x7F, 0x80, draw(st.integers(0, 255))]))
+        elif op == "truncate":
+            del data[i:]
+        elif op == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=16))
+        else:
+            del data[i:i + draw(st.integers(1, 16))]
+    return bytes(data)
+
+
+def check(codec, data):
+    try:
+        out = codec.decode(data)
+    except CodecError as e:
+        assert str(e)
+    else:
+        assert out.shape == SHAPE
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_fuzz_chain_decoder(name):
+    codecs = DECODERS[name]
+    codec = ChunkCodec(codecs, SHAPE, "<u2")
+    base = valid(codecs)
+
+    @FUZZ
+    @given(st.one_of(mutated(base), st.binary(max_size=2 * len(base))))
+    def run(data):
+        check(codec, data)
+
+    run()
+
+
+@pytest.mark.parametrize("name,cfg", [("zstd", {}), ("blosc", {"cname": "lz4"}), ("gzip", {}), ("crc32c", {})])
+def test_fuzz_single_codec_decoder(name, cfg):
+    codec = _native.NativeBytesCodec(name, cfg, 2)
+    base = codec.encode_batch([np.arange(500, dtype="<u2").view(np.uint8)])[0].tobytes()
+
+    @FUZZ
+    @given(mutated(base), st.integers(0, 2000))
+    def run(data, limit):
+        try:
+            out = codec.decode_batch([data], [limit])[0]
+        except CodecError:
+            return
+        assert len(out) <= limit
+
+    run()
+
+
+def test_fuzz_batch_decoder():
+    codec = ChunkCodec(DECODERS["zstd-checksum"], SHAPE, "<u2")
+    base = valid(DECODERS["zstd-checksum"])
+
+    @FUZZ
+    @given(st.lists(st.one_of(st.just(base), mutated(base)), min_size=1, max_size=8))
+    def run(datas):
+        try:
+            outs = codec.decode_batch(datas)
+        except CodecError as e:
+            assert e.index is not None and 0 <= e.index < len(datas)
+        else:
+            assert all(o.shape == SHAPE for o in outs)
+
+    run()
