@@ -1,0 +1,153 @@
+"""Engines that run one codec chain over a batch of chunks.
+
+A runner has ``engine`` (a name shown in the output) and two methods,
+``encode_batch(arrays, threads)`` and ``decode_batch(datas, threads)``; the
+measuring layer knows nothing else, so tests can drive it with a fake.
+
+- ``native``: omezarr_fast.native.ChunkCodec, one native call per batch on the
+  library's thread pool.
+- ``zarr``: zarr's own codec objects (the synchronous ``ChunkTransform`` chain
+  its FusedCodecPipeline uses), chunk by chunk, on a Python thread pool when
+  threads > 1. It runs any codec chain zarr knows, so chains the native core
+  cannot run are still measured.
+"""
+from __future__ import annotations
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from omezarr_fast.bench.errors import BenchError
+
+ENGINES = ("auto", "native", "zarr")
+
+
+@functools.cache
+def thread_pool(n: int) -> ThreadPoolExecutor:
+    """Python threads for the zarr engine and the memcpy baseline, made once so timing excludes start-up."""
+    return ThreadPoolExecutor(n, thread_name_prefix="omezarr-bench")
+
+
+class Runner(Protocol):
+    engine: str
+
+    def encode_batch(self, arrays: list[np.ndarray], threads: int) -> list: ...
+
+    def decode_batch(self, datas: list, threads: int) -> list[np.ndarray]: ...
+
+
+def _zarr_codec_class(name: str):
+    from zarr.registry import get_codec_class
+
+    try:
+        return get_codec_class(name)
+    except KeyError:
+        raise BenchError(f"unknown codec name {name!r}") from None
+
+
+def is_array_bytes(name: str) -> bool:
+    from zarr.abc.codec import ArrayBytesCodec
+
+    return issubclass(_zarr_codec_class(name), ArrayBytesCodec)
+
+
+class NativeRunner:
+    engine = "native"
+
+    def __init__(self, codecs: list[dict], chunk_shape: tuple[int, ...], dtype):
+        from omezarr_fast.native import ChunkCodec
+
+        self._codec = ChunkCodec(codecs, chunk_shape, dtype)
+
+    def encode_batch(self, arrays, threads):
+        import omezarr_fast
+
+        with _threads(omezarr_fast, threads):
+            return self._codec.encode_batch(arrays)
+
+    def decode_batch(self, datas, threads):
+        import omezarr_fast
+
+        with _threads(omezarr_fast, threads):
+            return self._codec.decode_batch(datas)
+
+
+class _threads:
+    """Sets the native pool size for a block and restores it after."""
+
+    def __init__(self, mod, n):
+        self.mod, self.n = mod, n
+
+    def __enter__(self):
+        self.old = self.mod.get_num_threads()
+        if self.old != self.n:
+            self.mod.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if self.mod.get_num_threads() != self.old:
+            self.mod.set_num_threads(self.old)
+
+
+class ZarrRunner:
+    engine = "zarr"
+
+    def __init__(self, codecs: list[dict], chunk_shape: tuple[int, ...], dtype):
+        from zarr.core.array_spec import ArrayConfig, ArraySpec
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.chunk_utils import ChunkTransform
+        from zarr.core.codec_pipeline import codecs_from_list, evolve_codecs
+        from zarr.core.dtype import get_data_type_from_native_dtype
+
+        objs = []
+        for i, c in enumerate(codecs):
+            cls = _zarr_codec_class(c["name"])
+            try:
+                objs.append(cls.from_dict(c))
+            except (ValueError, TypeError, KeyError) as e:
+                raise BenchError(f"codec {c['name']!r} (codecs[{i}]) has a bad configuration: {e}") from None
+        try:
+            codecs_from_list(objs)
+            zdtype = get_data_type_from_native_dtype(np.dtype(dtype))
+            self._proto = default_buffer_prototype()
+            self._spec = ArraySpec(shape=tuple(chunk_shape), dtype=zdtype, fill_value=zdtype.default_scalar(),
+                                   config=ArrayConfig.from_dict({}), prototype=self._proto)
+            evolved = evolve_codecs(tuple(objs), self._spec)
+            self._transform = ChunkTransform(codecs=tuple(evolved))
+        except (ValueError, TypeError) as e:
+            raise BenchError(f"zarr cannot run the codec chain {[c['name'] for c in codecs]}: {e}") from None
+
+    def _map(self, fn, items, threads):
+        if threads <= 1:
+            return [fn(x) for x in items]
+        return list(thread_pool(threads).map(fn, items))
+
+    def encode_batch(self, arrays, threads):
+        def one(a):
+            buf = self._transform.encode_chunk(self._proto.nd_buffer.from_numpy_array(a), self._spec)
+            return buf.as_numpy_array()
+
+        return self._map(one, arrays, threads)
+
+    def decode_batch(self, datas, threads):
+        def one(d):
+            nd = self._transform.decode_chunk(self._proto.buffer.from_array_like(d), self._spec)
+            return nd.as_numpy_array()
+
+        return self._map(one, datas, threads)
+
+
+def make_runner(codecs: list[dict], chunk_shape, dtype, engine: str = "auto") -> Runner:
+    """The native runner when it can run the chain (engine auto/native), else zarr's."""
+    if engine not in ENGINES:
+        raise BenchError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    for c in codecs:  # unknown names fail the same way whichever engine runs
+        _zarr_codec_class(c["name"])
+    if engine in ("auto", "native"):
+        try:
+            return NativeRunner(codecs, tuple(chunk_shape), dtype)
+        except (ValueError, TypeError, ImportError) as e:
+            if engine == "native":
+                raise BenchError(f"the native engine cannot run this chain: {e}") from None
+    return ZarrRunner(codecs, tuple(chunk_shape), dtype)
