@@ -171,6 +171,65 @@ def cmd_bench(args) -> int:
     return status
 
 
+def register_info(sub) -> None:
+    p = sub.add_parser(
+        "info", help="show an OME-Zarr hierarchy: levels, shapes, dtypes, chunks/shards, codecs, sizes",
+        description="Describe an OME-Zarr image, label image, plate, well or bioformats2raw container "
+                    "(or a plain zarr array): every level's shape, dtype, chunks, shards, codecs, bytes "
+                    "on disk and compression ratio, and the labels inside.")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group or zarr array directory")
+    p.add_argument("--json", action="store_true", help="print the description as JSON")
+    p.set_defaults(func=cmd_info)
+
+
+def cmd_info(args) -> int:
+    import json
+
+    from omezarr_fast.info import describe, format_description
+
+    try:
+        d = describe(args.path)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    except ValueError as e:
+        raise UserError(str(e).splitlines()[0]) from None
+    print(json.dumps(d, indent=2) if args.json else format_description(d))
+    return 0
+
+
+def register_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate", help="check an OME-Zarr 0.4/0.5 hierarchy against the spec (exit 0 valid, 1 invalid)",
+        description="Validate the OME-Zarr metadata of PATH and everything under it (arrays included) "
+                    "against the 0.4/0.5 specification: the JSON schemas' rules plus the semantic "
+                    "rules of the spec text. Exit status 0 when valid, 1 when not.")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs)")
+    p.add_argument("--strict", action="store_true", help="also fail on the spec's SHOULDs (warnings)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"valid": bool, "message": str} (the ngff-spec conformance format)')
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    import json
+
+    from omezarr_fast.ngff import validate_path
+
+    result = validate_path(args.path, strict=args.strict)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        if result.valid:
+            print(f"{args.path}: {result.message} (OME-Zarr {result.version})")
+        else:
+            print(f"{args.path}: invalid", file=sys.stderr)
+            for e in result.errors:
+                print(f"  error: {e}", file=sys.stderr)
+        for w in result.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return 0 if result.valid else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast zarr v3 / OME-Zarr tools.")
     from omezarr_fast import __version__
@@ -178,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_bench(sub)
+    register_info(sub)
+    register_validate(sub)
     return parser
 
 

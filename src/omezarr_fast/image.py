@@ -351,7 +351,7 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         if nlevels < 1:
             raise ValueError(f"levels must be >= 1, got {levels}")
     ms = ngff.build_multiscale(ax, scale0, [list(factors)] * (nlevels - 1), translation0=trans0,
-                               name=name, method=method if nlevels > 1 else None)
+                               name="image" if name is None else name, method=method if nlevels > 1 else None)
     omero = None
     if channel_names is not None or channel_colors is not None:
         if "c" not in names:
