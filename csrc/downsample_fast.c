@@ -1,15 +1,21 @@
 /* Fast row kernels for the common pyramid blocks: factor 2 along a
- * contiguous last axis and R = 1, 2 or 4 input rows (2, 2x2, 2x2x2).
+ * contiguous last axis and R = 1, 2 or 4 input rows (2, 2x2, 2x2x2), for
+ * mean, mode, median, min and max.
  *
- * The loops are written so gcc -O3 vectorises them with baseline SSE2: fixed
+ * Mean/min/max/median loops are written so gcc -O3 vectorises them: fixed
  * trip structure, restrict pointers, narrow accumulators where exact (u8 sums
- * of 8 fit in 16 bits), and power-of-two divisions as shifts.  Contract in
- * downsample_kernels.h. */
+ * of 8 fit in 16 bits), power-of-two divisions as shifts, branch-free sorting
+ * networks.  Mode on 32/64-bit labels uses gcc vector extensions explicitly.
+ * Contract in downsample_kernels.h. */
 #include <math.h>
 #include <stdint.h>
 
 #include "downsample.h"
 #include "downsample_kernels.h"
+
+/* Hot loops get an AVX2 clone too; the loader picks it on CPUs that have it
+ * (gcc ifunc), the default clone stays baseline SSE2. */
+#define CLONES __attribute__((target_clones("avx2", "default")))
 
 /* s / 2^k rounded half to even, with an arithmetic (floor) shift. */
 #define RND(s, k) (((s) + ((1 << ((k) - 1)) - 1) + (((s) >> (k)) & 1)) >> (k))
@@ -24,7 +30,7 @@
     const T *restrict p3 = a->R > 3 ? (const T *)a->rows[3] : p0;
 
 #define DEFINE_FAST_MEAN_INT(NAME, T, ACC)                                         \
-    static int64_t fmean_##NAME(const ozf_row_args *a) {                           \
+    CLONES static int64_t fmean_##NAME(const ozf_row_args *a) {                     \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -54,7 +60,7 @@
 
 /* Float mean sums in double; a power-of-two count makes * (1/c) exact. */
 #define DEFINE_FAST_MEAN_FLT(NAME, T)                                              \
-    static int64_t fmean_##NAME(const ozf_row_args *a) {                           \
+    CLONES static int64_t fmean_##NAME(const ozf_row_args *a) {                     \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -212,7 +218,7 @@ DEFINE_VEC_MODE(i64, int64_t, v4i64, int64_t, 4, EVEN4, ODD4)
 #define PMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 #define PMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
 #define DEFINE_FAST_EXT(NAME, T, KIND, P)                                          \
-    static int64_t f##KIND##_##NAME(const ozf_row_args *a) {                       \
+    CLONES static int64_t f##KIND##_##NAME(const ozf_row_args *a) {                 \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \
@@ -273,7 +279,7 @@ DEFINE_FAST_MINMAX(f64, double)
     static inline T mid_##NAME(T lo, T hi) {                                       \
         return ISFLT ? (T)(((double)lo + (double)hi) / 2.0) : lo;                  \
     }                                                                              \
-    static int64_t fmedian_##NAME(const ozf_row_args *a) {                         \
+    CLONES static int64_t fmedian_##NAME(const ozf_row_args *a) {                   \
         FAST_PROLOGUE(T)                                                           \
         switch (a->R) {                                                            \
         case 1:                                                                    \

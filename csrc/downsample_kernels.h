@@ -6,9 +6,9 @@
  *
  * Generic kernels take any byte strides, factor and R.  Fast kernels
  * (downsample_fast.c) need a contiguous last axis on both sides, fl == 2 and
- * R in {1, 2, 4} (the 2, 2x2 and 2x2x2 blocks); they return how many outputs
- * they wrote from j = 0 (the full blocks), leaving the rest to the generic
- * kernel, or 0 if they do not handle this dtype/method/R.
+ * R in {1, 2, 4} (the 2, 2x2 and 2x2x2 blocks).  They write the full blocks
+ * from j0 on and return the first j they did not write (j0 if they do not
+ * handle this dtype/method/R), leaving the rest to the generic kernel.
  */
 #ifndef OZF_DOWNSAMPLE_KERNELS_H
 #define OZF_DOWNSAMPLE_KERNELS_H

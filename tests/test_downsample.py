@@ -132,7 +132,7 @@ def cases(draw):
     return shape, factors, dtype, method, layout, narrow, seed
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_matches_numpy_oracle(case):
     shape, factors, dtype, method, layout, narrow, seed = case
