@@ -82,6 +82,19 @@ size_t ozf_chain_nbytes(const ozf_chain *c) {
 
 /* ---- single bytes->bytes steps ---- */
 
+/* crc32c of src while copying it to dst, in blocks that stay in cache
+ * between the two passes. */
+static uint32_t crc_copy(uint8_t *dst, const uint8_t *src, size_t n) {
+    uint32_t crc = 0;
+    if (dst == src) return ozf_crc32c(0, src, n);
+    for (size_t off = 0; off < n; off += 16384) {
+        size_t len = n - off < 16384 ? n - off : 16384;
+        crc = ozf_crc32c(crc, src + off, len);
+        memcpy(dst + off, src + off, len);
+    }
+    return crc;
+}
+
 size_t ozf_bb_encode_bound(const ozf_bb_codec *b, size_t n) {
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_bound(n);
@@ -110,8 +123,7 @@ int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
     case OZF_GZIP: return ozf_gzip_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_CRC32C: {
         if (dstcap < n + 4) return ozf_fail(st, OZF_ESIZE, "crc32c: output buffer too small");
-        uint32_t crc = ozf_crc32c(0, src, n);
-        if (dst != src) memmove(dst, src, n);
+        uint32_t crc = crc_copy(dst, src, n);
         for (int i = 0; i < 4; i++) dst[n + i] = (uint8_t)(crc >> (8 * i));
         *dstlen = n + 4;
         return OZF_OK;
@@ -144,10 +156,9 @@ int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
         if (n > cap) return ozf_fail(st, OZF_ESIZE, "crc32c: decodes to %zu bytes, expected at most %zu", n, cap);
         uint32_t want = (uint32_t)src[n] | (uint32_t)src[n + 1] << 8 | (uint32_t)src[n + 2] << 16 |
                         (uint32_t)src[n + 3] << 24;
-        uint32_t got = ozf_crc32c(0, src, n);
+        uint32_t got = crc_copy(dst, src, n);
         if (got != want)
             return ozf_fail(st, OZF_ECHECKSUM, "crc32c: checksum mismatch (stored %08x, computed %08x)", want, got);
-        if (dst != src) memmove(dst, src, n);
         *dstlen = n;
         return OZF_OK;
     }
@@ -194,34 +205,81 @@ static void byteswap(uint8_t *dst, const uint8_t *src, size_t n, size_t unit) {
     }
 }
 
-/* Copies the ndim-d array dst (C order, shape) element by element from src,
- * where element idx of dst sits at byte offset sum(idx[k] * sstride[k]). */
+/* dst[q * dq + l * itemsize] = src[q * itemsize + l * sl]: a 2-d transpose
+ * in square tiles, so both sides stay in cache. */
+#define TILE 32
+#define COPY2D(T)                                                                         \
+    for (size_t q = q0; q < qe; q++)                                                      \
+        for (size_t l = l0; l < le; l++)                                                  \
+            memcpy(dst + q * dq + l * sizeof(T), src + q * sizeof(T) + l * sl, sizeof(T));
+
+static void copy2d(uint8_t *dst, size_t dq, const uint8_t *src, size_t sl, size_t nq, size_t nl,
+                   size_t itemsize) {
+    for (size_t q0 = 0; q0 < nq; q0 += TILE) {
+        size_t qe = q0 + TILE < nq ? q0 + TILE : nq;
+        for (size_t l0 = 0; l0 < nl; l0 += TILE) {
+            size_t le = l0 + TILE < nl ? l0 + TILE : nl;
+            switch (itemsize) {
+            case 1: COPY2D(uint8_t) break;
+            case 2: COPY2D(uint16_t) break;
+            case 4: COPY2D(uint32_t) break;
+            case 8: COPY2D(uint64_t) break;
+            default:
+                for (size_t q = q0; q < qe; q++)
+                    for (size_t l = l0; l < le; l++)
+                        memcpy(dst + q * dq + l * itemsize, src + q * itemsize + l * sl, itemsize);
+            }
+        }
+    }
+}
+
+/* Copies the ndim-d array dst (C order, shape) from src, where element idx of
+ * dst sits at byte offset sum(idx[k] * sstride[k]) of src.  When src is
+ * contiguous along some axis q other than dst's last, that pair of axes is
+ * copied in tiles (copy2d); otherwise row by row. */
 static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *shape,
                    const size_t *sstride, size_t itemsize) {
-    size_t idx[OZF_MAXDIM] = {0};
-    size_t total = itemsize;
+    size_t total = itemsize, dstride[OZF_MAXDIM];
     for (int k = 0; k < ndim; k++) total *= shape[k];
     if (total == 0) return;
     if (ndim == 0) {
         memcpy(dst, src, itemsize);
         return;
     }
-    size_t inner = shape[ndim - 1], is = sstride[ndim - 1];
-    const uint8_t *s = src;
+    int last = ndim - 1, q = -1;
+    for (int k = 0; k < last; k++)
+        if (sstride[k] == itemsize && shape[k] > 1) q = k;
+    if (sstride[last] == itemsize || shape[last] == 1) q = -1;  /* rows already contiguous */
+    size_t s = itemsize;
+    for (int k = last; k >= 0; k--) {
+        dstride[k] = s;
+        s *= shape[k];
+    }
+    /* Odometer over every axis but last (and q when tiling). */
+    size_t idx[OZF_MAXDIM] = {0};
+    size_t inner = shape[last], is = sstride[last];
+    const uint8_t *sp = src;
+    uint8_t *dp = dst;
     for (;;) {
-        switch (itemsize) {
-        case 1: for (size_t i = 0; i < inner; i++) dst[i] = s[i * is]; break;
-        case 2: for (size_t i = 0; i < inner; i++) memcpy(dst + 2 * i, s + i * is, 2); break;
-        case 4: for (size_t i = 0; i < inner; i++) memcpy(dst + 4 * i, s + i * is, 4); break;
-        case 8: for (size_t i = 0; i < inner; i++) memcpy(dst + 8 * i, s + i * is, 8); break;
-        default: for (size_t i = 0; i < inner; i++) memcpy(dst + itemsize * i, s + i * is, itemsize);
+        if (q >= 0) {
+            copy2d(dp, dstride[q], sp, is, shape[q], inner, itemsize);
+        } else {
+            switch (itemsize) {
+            case 1: for (size_t i = 0; i < inner; i++) dp[i] = sp[i * is]; break;
+            case 2: for (size_t i = 0; i < inner; i++) memcpy(dp + 2 * i, sp + i * is, 2); break;
+            case 4: for (size_t i = 0; i < inner; i++) memcpy(dp + 4 * i, sp + i * is, 4); break;
+            case 8: for (size_t i = 0; i < inner; i++) memcpy(dp + 8 * i, sp + i * is, 8); break;
+            default: for (size_t i = 0; i < inner; i++) memcpy(dp + itemsize * i, sp + i * is, itemsize);
+            }
         }
-        dst += inner * itemsize;
-        int k = ndim - 2;
+        int k = last - 1;
         for (; k >= 0; k--) {
-            s += sstride[k];
+            if (k == q) continue;
+            sp += sstride[k];
+            dp += dstride[k];
             if (++idx[k] < shape[k]) break;
-            s -= idx[k] * sstride[k];
+            sp -= idx[k] * sstride[k];
+            dp -= idx[k] * dstride[k];
             idx[k] = 0;
         }
         if (k < 0) return;

@@ -83,6 +83,7 @@ size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const
                               ozf_status *st);
 
 /* Single bytes->bytes steps, for the zarr codec classes that wrap one codec.
+ * src and dst must not overlap. 
  * decode: *dstlen in = capacity of dst; out = bytes written.  When the
  * decoded size is not known in advance, ozf_bb_decoded_size returns the size
  * the frame header declares, or (size_t)-1 if it declares none. */

@@ -112,3 +112,28 @@ def test_fuzz_batch_decoder():
             assert all(o.shape == SHAPE for o in outs)
 
     run()
+
+
+@st.composite
+def transposed(draw):
+    ndim = draw(st.integers(1, 5))
+    shape = tuple(draw(st.lists(st.integers(0 if ndim < 3 else 1, 70 if ndim <= 2 else 9),
+                                min_size=ndim, max_size=ndim)))
+    order = draw(st.permutations(range(ndim)))
+    dtype = draw(st.sampled_from(["u1", "<u2", ">i4", "<f8", ">c16", "<c8"]))
+    endian = draw(st.sampled_from(["little", "big"]))
+    return shape, list(order), dtype, endian
+
+
+@FUZZ
+@given(transposed())
+def test_transpose_any_permutation(case):
+    shape, order, dtype, endian = case
+    a = (np.arange(int(np.prod(shape)), dtype="i8") % 251).astype(dtype).reshape(shape)
+    codecs = [{"name": "transpose", "configuration": {"order": order}},
+              {"name": "bytes", "configuration": {"endian": endian}}]
+    c = ChunkCodec(codecs, shape, dtype)
+    enc = c.encode(a)
+    want = np.ascontiguousarray(a.transpose(order)).astype(np.dtype(dtype).newbyteorder("<" if endian == "little" else ">"))
+    assert enc.tobytes() == want.tobytes()
+    np.testing.assert_array_equal(c.decode(enc), a)

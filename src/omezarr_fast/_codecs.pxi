@@ -16,7 +16,8 @@
 #
 #   raise_status(st, index) turns a failed ozf_status into CodecError.
 from libc.stdint cimport uint8_t, uint32_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, malloc, free
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 from libc.string cimport memset
 from omezarr_fast._lib.codec_chain cimport *
 from omezarr_fast._lib.crc32c cimport ozf_crc32c, ozf_crc32c_sw, ozf_crc32c_hw
@@ -206,10 +207,40 @@ cdef object _shrink(object arr, size_t n):
     return arr
 
 
-cdef class NativeChain:
-    """A compiled codec chain; takes and returns 1-d uint8 buffers.
+cdef class _Buffers:
+    """C-contiguous buffers borrowed from many objects, released together.
+    Cheaper per chunk than typed memoryviews, and takes any dtype."""
+    cdef Py_buffer* b
+    cdef size_t got
 
-    The public wrapper is omezarr_fast.native.ChunkCodec."""
+    def __cinit__(self, size_t n):
+        self.b = <Py_buffer*>calloc(n + 1, sizeof(Py_buffer))
+        if not self.b:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        self.release()
+        free(self.b)
+
+    cdef void release(self) noexcept:
+        cdef size_t i
+        for i in range(self.got):
+            PyBuffer_Release(&self.b[i])
+        self.got = 0
+
+    cdef Py_buffer* add(self, object o, bint writable, object what) except NULL:
+        try:
+            PyObject_GetBuffer(o, &self.b[self.got], PyBUF_WRITABLE if writable else PyBUF_SIMPLE)
+        except (BufferError, ValueError, TypeError) as e:
+            kind = "writeable C-contiguous" if writable else "C-contiguous"
+            raise ValueError(f"{what} must be a {kind} buffer ({e})") from None
+        self.got += 1
+        return &self.b[self.got - 1]
+
+
+cdef class NativeChain:
+    """A compiled codec chain over C-contiguous buffers (any dtype; only the
+    bytes count).  The public wrapper is omezarr_fast.native.ChunkCodec."""
     cdef ozf_chain c
     cdef readonly size_t nbytes, bound
 
@@ -219,105 +250,83 @@ cdef class NativeChain:
         self.bound = ozf_chain_encode_bound(&self.c)
 
     def encode(self, src):
-        """src: nbytes of C-ordered array data -> encoded uint8 array."""
-        cdef const uint8_t[::1] s = _u8(src)
-        cdef ozf_status st
-        cdef size_t n = 0
-        cdef int rc
-        if <size_t>s.shape[0] != self.nbytes:
-            raise ValueError(f"array holds {s.shape[0]} bytes, the chunk {self.nbytes}")
-        out = _empty(self.bound)
-        cdef uint8_t[::1] d = out
-        cdef const uint8_t* sp = _ptr(s)
-        cdef uint8_t* dp = <uint8_t*>_ptr(d)
-        with nogil:
-            rc = ozf_chain_encode(&self.c, sp, dp, self.bound, &n, &st)
-        if rc:
-            raise_status(&st)
-        d = None
-        return _shrink(out, n)
+        """src: one chunk, C-ordered -> encoded 1-d uint8 array."""
+        return self.encode_batch([src], single=True)[0]
 
     def decode_into(self, data, out):
-        """Decodes data into out (nbytes writable bytes, a uint8 view)."""
-        cdef const uint8_t[::1] s = _u8(data)
-        cdef uint8_t[::1] d = out
-        cdef ozf_status st
-        cdef int rc
-        if <size_t>d.shape[0] != self.nbytes:
-            raise ValueError(f"out holds {d.shape[0]} bytes, the chunk {self.nbytes}")
-        cdef const uint8_t* sp = _ptr(s)
-        cdef size_t sn = s.shape[0]
-        cdef uint8_t* dp = <uint8_t*>_ptr(d)
-        with nogil:
-            rc = ozf_chain_decode(&self.c, sp, sn, dp, &st)
-        if rc:
-            raise_status(&st)
+        """Decodes data into out (nbytes writeable bytes)."""
+        self.decode_batch([data], [out], single=True)
 
-    def encode_batch(self, list srcs):
-        cdef size_t n = len(srcs), i, failed
-        cdef const uint8_t[::1] s
-        cdef uint8_t[::1] d
-        cdef const uint8_t** sp = <const uint8_t**>malloc((n + (n == 0)) * sizeof(void*))
-        cdef uint8_t** dp = <uint8_t**>malloc((n + (n == 0)) * sizeof(void*))
-        cdef size_t* lens = <size_t*>malloc((n + (n == 0)) * sizeof(size_t))
-        cdef ozf_status* st = <ozf_status*>malloc((n + (n == 0)) * sizeof(ozf_status))
-        keep = []
+    def encode_batch(self, list srcs, bint serial=False, bint single=False):
+        """serial: run on the calling thread alone (the benchmarks' raw speed)."""
+        cdef size_t n = len(srcs), i, failed = 0
+        cdef Py_buffer* b
+        cdef _Buffers sb = _Buffers(n), db = _Buffers(n)
+        cdef const uint8_t** sp = <const uint8_t**>malloc((n + 1) * sizeof(void*))
+        cdef uint8_t** dp = <uint8_t**>malloc((n + 1) * sizeof(void*))
+        cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
+        cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
         outs = []
         try:
             if not (sp and dp and lens and st):
                 raise MemoryError()
             for i in range(n):
-                s = _u8(srcs[i])
-                if <size_t>s.shape[0] != self.nbytes:
-                    raise ValueError(f"array {i} holds {s.shape[0]} bytes, the chunk {self.nbytes}")
-                keep.append(s)
-                sp[i] = _ptr(s)
+                b = sb.add(srcs[i], False, "array" if single else f"array {i}")
+                if <size_t>b.len != self.nbytes:
+                    raise ValueError(f"{'array' if single else f'array {i}'} holds {b.len} bytes, "
+                                     f"the chunk {self.nbytes}")
+                sp[i] = <const uint8_t*>b.buf
                 o = _empty(self.bound)
-                d = o
-                dp[i] = <uint8_t*>_ptr(d)
+                dp[i] = <uint8_t*>db.add(o, True, "out").buf
                 outs.append(o)
-            d = None  # no buffer export may outlive the resize below
+            db.release()  # no buffer export may outlive the resize below
             with nogil:
-                failed = ozf_chain_encode_batch(&self.c, n, sp, dp, self.bound, lens, st)
+                if serial or n == 1:
+                    for i in range(n):
+                        failed += ozf_chain_encode(&self.c, sp[i], dp[i], self.bound, &lens[i], &st[i]) != 0
+                else:
+                    failed = ozf_chain_encode_batch(&self.c, n, sp, dp, self.bound, lens, st)
             for i in range(n):
                 if st[i].code:
-                    raise_status(&st[i], i)
+                    raise_status(&st[i], None if single else i)
                 _shrink(outs[i], lens[i])
             return outs
         finally:
             free(sp); free(dp); free(lens); free(st)
 
-    def decode_batch(self, list datas, list outs):
-        """outs: one writable uint8 view of nbytes per chunk."""
-        cdef size_t n = len(datas), i, failed
-        cdef const uint8_t[::1] s
-        cdef uint8_t[::1] d
+    def decode_batch(self, list datas, list outs, bint serial=False, bint single=False):
+        """outs: one writeable C-contiguous buffer of nbytes per chunk."""
+        cdef size_t n = len(datas), i, failed = 0
+        cdef Py_buffer* b
         if <size_t>len(outs) != n:
             raise ValueError(f"got {n} chunks but {len(outs)} outputs")
-        cdef const uint8_t** sp = <const uint8_t**>malloc((n + (n == 0)) * sizeof(void*))
-        cdef uint8_t** dp = <uint8_t**>malloc((n + (n == 0)) * sizeof(void*))
-        cdef size_t* lens = <size_t*>malloc((n + (n == 0)) * sizeof(size_t))
-        cdef ozf_status* st = <ozf_status*>malloc((n + (n == 0)) * sizeof(ozf_status))
-        keep = []
+        cdef _Buffers bufs = _Buffers(2 * n)
+        cdef const uint8_t** sp = <const uint8_t**>malloc((n + 1) * sizeof(void*))
+        cdef uint8_t** dp = <uint8_t**>malloc((n + 1) * sizeof(void*))
+        cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
+        cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
         try:
             if not (sp and dp and lens and st):
                 raise MemoryError()
             for i in range(n):
-                s = _u8(datas[i])
-                d = outs[i]
-                if <size_t>d.shape[0] != self.nbytes:
-                    raise ValueError(f"out {i} holds {d.shape[0]} bytes, the chunk {self.nbytes}")
-                keep.append(s)
-                keep.append(d)
-                sp[i] = _ptr(s)
-                lens[i] = s.shape[0]
-                dp[i] = <uint8_t*>_ptr(d)
+                b = bufs.add(datas[i], False, "data" if single else f"data {i}")
+                sp[i] = <const uint8_t*>b.buf
+                lens[i] = b.len
+                b = bufs.add(outs[i], True, "out" if single else f"out {i}")
+                if <size_t>b.len != self.nbytes:
+                    raise ValueError(f"{'out' if single else f'out {i}'} holds {b.len} bytes, "
+                                     f"the chunk {self.nbytes}")
+                dp[i] = <uint8_t*>b.buf
             with nogil:
-                failed = ozf_chain_decode_batch(&self.c, n, sp, lens, dp, st)
+                if serial or n == 1:
+                    for i in range(n):
+                        failed += ozf_chain_decode(&self.c, sp[i], lens[i], dp[i], &st[i]) != 0
+                else:
+                    failed = ozf_chain_decode_batch(&self.c, n, sp, lens, dp, st)
             if failed:
                 for i in range(n):
                     if st[i].code:
-                        raise_status(&st[i], i)
+                        raise_status(&st[i], None if single else i)
         finally:
             free(sp); free(dp); free(lens); free(st)
 

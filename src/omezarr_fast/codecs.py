@@ -12,6 +12,7 @@ zarr uses them when selected: ``omezarr_fast.enable()``, or
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import sys
 from collections.abc import Iterable
@@ -52,7 +53,30 @@ def _decode_limit(spec) -> int | None:
     return None if n is None else 2 * n + (1 << 20)
 
 
-class _NativeBytesBytes:
+class _LikeZarr:
+    """Equal to (and hashing like) zarr's built-in codec with the same
+    configuration, as zarr compares codecs (e.g. a sharding codec's defaults,
+    which are zarr's classes, against codecs read back from metadata)."""
+
+    def _zarr_base(self) -> type:
+        return next(c for c in type(self).__mro__ if c.__module__.startswith("zarr.codecs"))
+
+    def __eq__(self, other):
+        base = self._zarr_base()
+        if type(other) is not type(self) and type(other) is not base:
+            return NotImplemented
+        names = [f.name for f in dataclasses.fields(base) if f.compare]
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    def __hash__(self):
+        return super().__hash__()  # zarr's: by configuration (BloscCodec: unhashable)
+
+    def __getstate__(self) -> dict:
+        # Compiled native objects do not pickle; they are rebuilt on first use.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_native", "_chains")}
+
+
+class _NativeBytesBytes(_LikeZarr):
     """Shared work of the zstd, blosc, gzip and crc32c classes."""
 
     @cached_property
@@ -136,7 +160,7 @@ def _native_dtype(spec) -> np.dtype | None:
     return dtype
 
 
-class _ChainCache:
+class _ChainCache(_LikeZarr):
     """Compiled native chains by (codecs, shape, dtype); chunks in an array
     share a few shapes, so this stays small."""
 

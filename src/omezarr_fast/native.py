@@ -74,7 +74,7 @@ class ChunkCodec:
     def decode(self, data, out: np.ndarray | None = None) -> np.ndarray:
         """Decodes one chunk into out (or a new C-ordered array) and returns it."""
         out = self._out(out, "out")
-        self._chain.decode_into(data, out.reshape(-1).view(np.uint8))
+        self._chain.decode_into(data, out)
         return out
 
     def encode_batch(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -84,13 +84,16 @@ class ChunkCodec:
     def decode_batch(self, datas: Sequence, out: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
         """Decodes many chunks in one native call; CodecError names the chunk index."""
         datas = list(datas)
-        if out is None:
-            outs = [np.empty(self.chunk_shape, self.dtype) for _ in datas]
+        if out is None and self.chunk_shape:
+            # One allocation; its rows are the chunks.
+            outs = list(np.empty((len(datas), *self.chunk_shape), self.dtype))
+        elif out is None:
+            outs = [np.empty((), self.dtype) for _ in datas]
         else:
             outs = [self._out(o, f"out[{i}]") for i, o in enumerate(out)]
             if len(outs) != len(datas):
                 raise ValueError(f"got {len(datas)} chunks but {len(outs)} output arrays")
-        self._chain.decode_batch(datas, [o.reshape(-1).view(np.uint8) for o in outs])
+        self._chain.decode_batch(datas, outs)
         return outs
 
 

@@ -44,6 +44,8 @@ log = logging.getLogger("omezarr_fast.pipeline")
 _EMPTY = 0xFFFFFFFFFFFFFFFF
 _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
+# Decoded bytes per native call (see CodecPipeline._windowed).
+_WINDOW_BYTES = 64 << 20
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
@@ -337,7 +339,22 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().read(batch, out, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
-        return await asyncio.to_thread(self._read_native, plan, batch, arr, drop_axes, io)
+        return await asyncio.to_thread(self._windowed, self._read_native, plan, batch, arr, drop_axes, io)
+
+    @staticmethod
+    def _windowed(fn, plan: _Plan, batch, *args):
+        """Runs fn over windows of the batch holding about _WINDOW_BYTES of
+        decoded data, so a whole-array read or write holds the compressed
+        bytes of one window at a time, not of the whole array."""
+        spec = batch[0][1]
+        per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
+        step = max(1, _WINDOW_BYTES // per_item)
+        results = []
+        for i in range(0, len(batch), step):
+            r = fn(plan, batch[i:i + step], *args)
+            if r is not None:
+                results.extend(r)
+        return tuple(results)
 
     @staticmethod
     def _groups(batch) -> list[list[int]]:
@@ -448,7 +465,7 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().write(batch, value, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
-        await asyncio.to_thread(self._write_native, plan, batch, arr, value, drop_axes, io)
+        await asyncio.to_thread(self._windowed, self._write_native, plan, batch, arr, value, drop_axes, io)
 
     def _write_native(self, plan: _Plan, batch, arr: np.ndarray, value: NDBuffer, drop_axes, io: _IO):
         spec = batch[0][1]

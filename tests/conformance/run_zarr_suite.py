@@ -7,8 +7,11 @@ does not) into a cache directory, unpacks it, adds a CodecPipelineTests
 subclass for our pipeline, and runs its tests/ with
 ZARR_CODEC_PIPELINE__PATH=omezarr_fast.CodecPipeline (zarr's autouse config
 reset re-reads the environment, so the setting holds in every test).
-omezarr_fast is imported as a pytest plugin (-p omezarr_fast), which
-registers the pipeline without installing the package.
+The package is not installed: a stub dist-info on PYTHONPATH declares the
+same ``zarr.codec_pipeline`` entry point as pyproject.toml, so every process
+zarr starts (spawn/forkserver pools import test modules that create arrays
+before anything imports omezarr_fast) finds the pipeline, as after a real
+``pip install``.
 
 Failures are compared with allowed_failures.txt (one test id per line,
 followed by "  # reason").  Exit status 0 when every failure is allowed.
@@ -71,16 +74,22 @@ def main() -> int:
                     / "omezarr_fast" / "zarr-sdist")
     ap.add_argument("-n", default="2", help="pytest-xdist workers")
     ap.add_argument("pytest_args", nargs="*", help="test paths (relative to the sdist) or pytest options")
-    args = ap.parse_args()
+    args, extra = ap.parse_known_args()
 
     root = fetch_sdist(args.cache)
     (root / "tests" / "test_omezarr_fast_pipeline.py").write_text(OUR_SUITE)
+    ep = args.cache / "entrypoints"
+    info = ep / "omezarr_fast_conformance-0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: omezarr_fast_conformance\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[zarr.codec_pipeline]\nomezarr_fast.codec_pipeline = omezarr_fast:CodecPipeline\n")
     env = dict(os.environ)
     env["ZARR_CODEC_PIPELINE__PATH"] = "omezarr_fast.CodecPipeline"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(root), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(ep), str(root), env.get("PYTHONPATH", "")])
     report = root / "omezarr_fast_report.txt"
-    cmd = [sys.executable, "-m", "pytest", "-p", "omezarr_fast", "-n", args.n, "-q", "-rfE",
-           "-p", "no:cacheprovider", *(args.pytest_args or ["tests"])]
+    cmd = [sys.executable, "-m", "pytest", "-n", args.n, "-q", "-rfE",
+           "-p", "no:cacheprovider", *(args.pytest_args or ["tests"]), *extra]
     print("+", " ".join(cmd), f"(in {root})", flush=True)
     t0 = time.monotonic()
     with open(report, "w") as fh:
