@@ -97,6 +97,7 @@ def register_bench(sub) -> None:
 
 def _configs(args, src):
     from omezarr_fast.bench import QUICK, codec_grid, make_config, parse_codecs_json, with_bytes_codec
+    from omezarr_fast.bench.runners import canonical
 
     grid = args.grid or ("none" if args.codecs else "full")
     configs = []
@@ -108,7 +109,7 @@ def _configs(args, src):
         kw["transposes"] = [None] + (args.transpose or [])
         configs = codec_grid(src.dtype, len(src.shape), **kw)
     for text in args.codecs:
-        configs.append(make_config(with_bytes_codec(parse_codecs_json(text), src.dtype)))
+        configs.append(make_config(canonical(with_bytes_codec(parse_codecs_json(text), src.dtype))))
     if not configs:
         raise UserError("nothing to measure: --grid none and no --codecs")
     return configs
@@ -140,9 +141,9 @@ def cmd_bench(args) -> int:
 
         progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    kw = dict(chunk_shape=chunks, repeats=args.repeats, threads=args.threads, time_budget=args.time_budget,
-              engine=args.engine, max_chunks=args.max_chunks,
-              max_sample_bytes=int(args.sample_mb * 1e6) if args.sample_mb else None)
+    kw = {"chunk_shape": chunks, "repeats": args.repeats, "threads": args.threads,
+          "time_budget": args.time_budget, "engine": args.engine, "max_chunks": args.max_chunks,
+          "max_sample_bytes": int(args.sample_mb * 1e6) if args.sample_mb else None}
     if progress is None:
         report = bench.run_benchmark(src, configs, **kw)
     else:

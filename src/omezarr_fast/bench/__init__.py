@@ -25,5 +25,5 @@ from omezarr_fast.bench.sampling import Source, guess_chunk_shape, open_input, s
 
 __all__ = ["GOALS", "QUICK", "BenchError", "BenchReport", "CodecConfig", "NativeRunner", "Recommendation",
            "Result", "Runner", "Source", "Stat", "ZarrRunner", "codec_grid", "guess_chunk_shape", "make_config",
-           "make_runner", "measure_config", "measure_memcpy", "open_input", "parse_codecs_json", "pareto_front",
-           "recommend", "run_benchmark", "sample_chunks", "synthetic_sample", "with_bytes_codec"]
+           "make_runner", "measure_config", "measure_memcpy", "open_input", "pareto_front", "parse_codecs_json",
+           "recommend", "report", "run_benchmark", "sample_chunks", "synthetic_sample", "with_bytes_codec"]

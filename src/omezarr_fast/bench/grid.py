@@ -20,8 +20,8 @@ BLOSC_CLEVELS = (1, 5, 9)
 GZIP_LEVELS = (1, 5, 9)
 
 # A dozen points that span the trade-off, for a first look in seconds.
-QUICK = dict(zstd_levels=(-1, 3, 9, 19), blosc_cnames=("lz4", "zstd"), blosc_shuffles=("shuffle",),
-             blosc_clevels=(5,), gzip_levels=(1, 6))
+QUICK = {"zstd_levels": (-1, 3, 9, 19), "blosc_cnames": ("lz4", "zstd"), "blosc_shuffles": ("shuffle",),
+         "blosc_clevels": (5,), "gzip_levels": (1, 6)}
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ def describe(codecs: list[dict]) -> str:
             parts.append(f"blosc {cfg.get('cname', '?')}/{cfg.get('shuffle', '?')}/{cfg.get('clevel', '?')}")
         elif name == "gzip":
             parts.append(f"gzip {cfg.get('level', '?')}")
+        elif name == "sharding_indexed":
+            parts.append(f"shard[{describe(cfg.get('codecs') or [])}]")
         elif name == "transpose":
             parts.append("T(" + ",".join(str(i) for i in cfg.get("order", ())) + ")")
         else:
@@ -81,6 +83,9 @@ def family_of(codecs: list[dict]) -> str:
     """The plot series: the compressor (blosc by cname), 'T+' in front when transposed."""
     names = [c.get("name") for c in codecs]
     prefix = "T+" if "transpose" in names else ""
+    if "sharding_indexed" in names:
+        inner = codecs[names.index("sharding_indexed")].get("configuration") or {}
+        return prefix + "shard+" + family_of(inner.get("codecs") or [])
     compressors = [c for c in codecs if c.get("name") not in ("bytes", "transpose", "crc32c")]
     if not compressors:
         return prefix + "none"

@@ -19,7 +19,10 @@ from omezarr_fast.bench.errors import BenchError
 from omezarr_fast.bench.grid import CodecConfig
 from omezarr_fast.bench.runners import Runner, make_runner, thread_pool
 
-MIN_TIME = 0.02
+MIN_TIME = 0.05
+# A configuration whose repetitions would take longer than this gets fewer of them
+# (at least one): zstd 22 on 16 MB is minutes otherwise. Result.repeats says how many.
+MAX_CONFIG_SECONDS = 15.0
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Result:
     decode_1: Stat
     encode_n: Stat
     decode_n: Stat
+    repeats: int = 1
     pareto_decode: bool = False
     pareto_encode: bool = False
 
@@ -79,15 +83,24 @@ def _timed(fn: Callable[[], object], nbytes: int, min_time: float) -> float:
 
 
 def measure_config(config: CodecConfig, chunks: list[np.ndarray], *, threads: int, repeats: int = 3,
-                   runner: Runner | None = None, engine: str = "auto", min_time: float = MIN_TIME) -> Result:
-    """Ratio and encode/decode MB/s on 1 and on ``threads`` threads, after checking the round trip."""
+                   runner: Runner | None = None, engine: str = "auto", min_time: float = MIN_TIME,
+                   max_seconds: float = MAX_CONFIG_SECONDS) -> Result:
+    """Ratio and encode/decode MB/s on 1 and on ``threads`` threads, after checking the round trip.
+
+    When one round trip of the sample is so slow that the repetitions would
+    exceed ``max_seconds``, fewer repetitions are made (at least one).
+    """
     if not chunks:
         raise BenchError("no chunks to measure")
     if runner is None:
         runner = make_runner(config.codecs, chunks[0].shape, chunks[0].dtype, engine)
     raw = sum(c.nbytes for c in chunks)
+    t0 = time.perf_counter()
     encoded = runner.encode_batch(chunks, threads)
     decoded = runner.decode_batch(encoded, threads)
+    # One round trip on all threads; on one thread it takes up to `threads` times longer.
+    round_trip = (time.perf_counter() - t0) * (1 + (threads if threads > 1 else 0))
+    repeats = max(1, min(repeats, int(max_seconds // max(round_trip, 1e-9))))
     for i, (a, b) in enumerate(zip(chunks, decoded)):
         if not np.array_equal(np.asarray(b).reshape(a.shape), a, equal_nan=a.dtype.kind in "fc"):
             raise BenchError(f"{config.name} ({runner.engine}) did not round-trip chunk {i}")
@@ -100,10 +113,11 @@ def measure_config(config: CodecConfig, chunks: list[np.ndarray], *, threads: in
             continue
         enc, dec = [], []
         for _ in range(repeats):
-            enc.append(_timed(lambda: runner.encode_batch(chunks, n), raw, min_time))
-            dec.append(_timed(lambda: runner.decode_batch(encoded, n), raw, min_time))
+            enc.append(_timed(lambda n=n: runner.encode_batch(chunks, n), raw, min_time))
+            dec.append(_timed(lambda n=n: runner.decode_batch(encoded, n), raw, min_time))
         stats[f"encode_{label}"], stats[f"decode_{label}"] = Stat.of(enc), Stat.of(dec)
-    return Result(config.name, config.family, config.codecs, runner.engine, raw, enc_size, **stats)
+    return Result(config.name, config.family, config.codecs, runner.engine, raw, enc_size, **stats,
+                  repeats=repeats)
 
 
 def measure_memcpy(chunks: list[np.ndarray], *, threads: int, repeats: int = 3,
@@ -129,7 +143,7 @@ def measure_memcpy(chunks: list[np.ndarray], *, threads: int, repeats: int = 3,
 
     stats = {}
     for label, n in (("1", 1), ("n", threads)):
-        samples = [_timed(lambda: copy(n), raw, min_time) for _ in range(repeats)]
+        samples = [_timed(lambda n=n: copy(n), raw, min_time) for _ in range(repeats)]
         stats[label] = Stat.of(samples)
     return Result("memcpy (baseline)", "memcpy", None, "numpy", raw, raw,
-                  stats["1"], stats["1"], stats["n"], stats["n"])
+                  stats["1"], stats["1"], stats["n"], stats["n"], repeats=repeats)

@@ -45,7 +45,17 @@ class Recommendation:
 
     @property
     def codecs(self) -> list[dict]:
+        """The chain as zarr.json's ``codecs`` (also ``zarr.create(codecs=...)``)."""
         return self.result.codecs
+
+    def create_array_kwargs(self) -> dict:
+        """The chain split the way ``zarr.create_array`` takes it: filters, serializer, compressors."""
+        from omezarr_fast.bench.runners import codec_kind
+
+        kinds = [codec_kind(c["name"]) for c in self.codecs]
+        return {"filters": [c for c, k in zip(self.codecs, kinds) if k == "array_array"],
+                "serializer": next(c for c, k in zip(self.codecs, kinds) if k == "array_bytes"),
+                "compressors": [c for c, k in zip(self.codecs, kinds) if k == "bytes_bytes"]}
 
 
 def recommend(results, goal: str = "balanced", *, min_decode_mbps: float | None = None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 
 from omezarr_fast.bench.errors import BenchError
 
@@ -11,7 +12,7 @@ CSV_FIELDS = ["name", "family", "engine", "ratio", "raw_bytes", "encoded_bytes",
               "decode_mbps_1", "decode_mbps_1_min", "decode_mbps_1_max",
               "encode_mbps_n", "encode_mbps_n_min", "encode_mbps_n_max",
               "decode_mbps_n", "decode_mbps_n_min", "decode_mbps_n_max",
-              "threads_n", "pareto_decode", "pareto_encode", "recommended", "codecs"]
+              "threads_n", "repeats", "pareto_decode", "pareto_encode", "recommended", "codecs"]
 
 
 def _need(module: str):
@@ -20,7 +21,7 @@ def _need(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise BenchError(f"this output needs {module}: pip install 'omezarr_fast[bench]'") from None
+        raise BenchError(f"this output needs {module}: pip install 'omezarr_fast[cli]'") from None
 
 
 def rows(report, recommended=None) -> list[dict]:
@@ -28,6 +29,7 @@ def rows(report, recommended=None) -> list[dict]:
     for r in ([report.memcpy] if report.memcpy else []) + report.results:
         row = {"name": r.name, "family": r.family, "engine": r.engine, "ratio": round(r.ratio, 4),
                "raw_bytes": r.raw_bytes, "encoded_bytes": r.encoded_bytes, "threads_n": report.threads,
+               "repeats": r.repeats,
                "pareto_decode": r.pareto_decode, "pareto_encode": r.pareto_encode,
                "recommended": recommended is not None and r is recommended.result,
                "codecs": json.dumps(r.codecs) if r.codecs is not None else ""}
@@ -51,16 +53,17 @@ def write_json(report, path, recommended=None) -> None:
     d = report.to_dict()
     if recommended is not None:
         d["recommendation"] = {"name": recommended.result.name, "goal": recommended.goal,
-                               "reason": recommended.reason, "codecs": recommended.codecs}
+                               "reason": recommended.reason, "codecs": recommended.codecs,
+                               "create_array": recommended.create_array_kwargs()}
     with open(path, "w") as f:
         json.dump(d, f, indent=1)
         f.write("\n")
 
 
 def _mbps(stat, show_spread: bool) -> str:
-    text = f"{stat.median:,.0f}"
+    text = f"{stat.median:,.0f}" if stat.median >= 10 else f"{stat.median:.1f}"
     if show_spread:
-        text += f" ±{stat.spread * 100:.0f}%"
+        text += f" ±{stat.spread * 100:.0f}%" if len(stat.samples) > 1 else "     "
     return text
 
 
@@ -98,21 +101,27 @@ def print_table(report, recommended=None, console=None) -> None:
     console.print(t)
     console.print("front: D = on the Pareto front of ratio vs decode speed, E = ratio vs encode speed "
                   f"(speeds on {n} thread(s))")
+    fewer = [r.name for r in report.results if r.repeats < report.repeats]
+    if fewer:
+        console.print(f"slow to encode, so fewer repeats (no spread shown): {', '.join(fewer)}")
     if report.skipped:
         console.print(f"[yellow]time budget of {report.time_budget:g} s reached: skipped "
                       f"{len(report.skipped)} configuration(s): {', '.join(report.skipped)}[/]")
     if recommended is not None:
         console.print(f"[bold]Recommended for goal '{recommended.goal}'[/]: {recommended.result.name} — "
                       f"{recommended.reason}")
-        console.print("codecs for zarr.create_array(..., codecs=...) / zarr.json:")
-        console.print(json.dumps(recommended.codecs), soft_wrap=True, markup=False, highlight=False)
+        kw = recommended.create_array_kwargs()
+        console.print("zarr.create_array(..., " + ", ".join(f"{k}={json.dumps(v)}" for k, v in kw.items()) + ")",
+                      soft_wrap=True, markup=False, highlight=False)
+        console.print('zarr.json "codecs": ' + json.dumps(recommended.codecs), soft_wrap=True, markup=False,
+                      highlight=False)
 
 
 def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100) -> None:
     """Ratio (y) against throughput (log x) on all threads: decode left, encode right.
 
-    One series per codec family; Pareto-front points are ringed and joined;
-    the memcpy speed is a dashed vertical line.
+    One marker colour per codec family; Pareto-front points are ringed,
+    joined and named; the memcpy speed is a dashed vertical line.
     """
     matplotlib = _need("matplotlib")
     matplotlib.use("Agg")
@@ -124,24 +133,29 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
     colors = {f: cmap(i % cmap.N) for i, f in enumerate(families)}
     for ax, direction in zip(axes, ("decode", "encode")):
         for fam in families:
-            pts = sorted((r.speed(direction), r.ratio) for r in report.results if r.family == fam)
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=5, lw=0.8, alpha=0.85,
-                    color=colors[fam], label=fam)
-        front = sorted((r.speed(direction), r.ratio) for r in report.results if getattr(r, f"pareto_{direction}"))
+            pts = [(r.speed(direction), r.ratio) for r in report.results if r.family == fam]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", ms=5, alpha=0.85, color=colors[fam], label=fam)
+        front = sorted((r.speed(direction), r.ratio, r.name) for r in report.results
+                       if getattr(r, f"pareto_{direction}"))
         if front:
-            ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="black", lw=1.5, zorder=3,
+            ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="black", lw=1.2, zorder=3,
                     label="Pareto front")
             ax.scatter([p[0] for p in front], [p[1] for p in front], s=90, facecolors="none",
                        edgecolors="black", linewidths=1.5, zorder=4)
+            for x, y, name in front:
+                ax.annotate(name, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=7, zorder=5)
         if report.memcpy is not None:
             ax.axvline(report.memcpy.speed(direction), color="grey", ls="--", lw=1, label="memcpy")
         ax.set_xscale("log")
+        ax.margins(x=0.12)   # room for the names of the fastest front points
         ax.set_xlabel(f"{direction} throughput, MB/s of uncompressed data ({report.threads} threads)")
         ax.set_title(f"ratio vs {direction} speed")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("compression ratio")
     axes[1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.suptitle(f"{report.source[:110]}\n{report.dtype}, chunks {report.chunk_shape}", fontsize=9)
+    title = textwrap.shorten(report.source, 120, placeholder="...")
+    fig.suptitle(f"{title}\n{report.dtype} {report.shape}, chunks {report.chunk_shape}, "
+                 f"{len(report.sampled_chunks)} chunks sampled; median of {report.repeats} repeat(s)", fontsize=9)
     fig.subplots_adjust(left=0.06, right=0.84, bottom=0.11, top=0.86, wspace=0.06)
     fig.savefig(path, dpi=dpi)   # no bbox_inches="tight": the file keeps the asked-for pixel size
     plt.close(fig)

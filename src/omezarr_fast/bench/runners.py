@@ -39,18 +39,38 @@ class Runner(Protocol):
 
 
 def _zarr_codec_class(name: str):
+    from zarr.errors import UnknownCodecError
     from zarr.registry import get_codec_class
 
     try:
         return get_codec_class(name)
-    except KeyError:
+    except (KeyError, UnknownCodecError):
         raise BenchError(f"unknown codec name {name!r}") from None
 
 
-def is_array_bytes(name: str) -> bool:
-    from zarr.abc.codec import ArrayBytesCodec
+def codec_kind(name: str) -> str:
+    """'array_array', 'array_bytes' or 'bytes_bytes': where the codec sits in a chain."""
+    from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec
 
-    return issubclass(_zarr_codec_class(name), ArrayBytesCodec)
+    cls = _zarr_codec_class(name)
+    if issubclass(cls, ArrayArrayCodec):
+        return "array_array"
+    return "array_bytes" if issubclass(cls, ArrayBytesCodec) else "bytes_bytes"
+
+
+def canonical(codecs: list[dict]) -> list[dict]:
+    """The chain as zarr writes it to zarr.json (defaults filled in), checked by zarr's codec classes."""
+    out = []
+    for i, c in enumerate(codecs):
+        try:
+            out.append(_zarr_codec_class(c["name"]).from_dict(c).to_dict())
+        except (ValueError, TypeError, KeyError) as e:
+            raise BenchError(f"codec {c['name']!r} (codecs[{i}]) has a bad configuration: {e}") from None
+    return out
+
+
+def is_array_bytes(name: str) -> bool:
+    return codec_kind(name) == "array_bytes"
 
 
 class NativeRunner:
@@ -60,6 +80,7 @@ class NativeRunner:
         from omezarr_fast.native import ChunkCodec
 
         self._codec = ChunkCodec(codecs, chunk_shape, dtype)
+        self._outs = None
 
     def encode_batch(self, arrays, threads):
         import omezarr_fast
@@ -70,8 +91,11 @@ class NativeRunner:
     def decode_batch(self, datas, threads):
         import omezarr_fast
 
+        # Decoding into the same buffers each time times the codec, not page faults of fresh memory.
+        if self._outs is None or len(self._outs) != len(datas):
+            self._outs = [np.empty(self._codec.chunk_shape, self._codec.dtype) for _ in datas]
         with _threads(omezarr_fast, threads):
-            return self._codec.decode_batch(datas)
+            return self._codec.decode_batch(datas, out=self._outs)
 
 
 class _threads:

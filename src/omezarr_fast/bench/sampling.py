@@ -143,10 +143,10 @@ def _open_tiff(path: str) -> Source:
     tifffile = _need("tifffile", "TIFF input")
     try:
         a = tifffile.memmap(path, mode="r")   # no copy for uncompressed, contiguous files
-    except Exception:  # tifffile raises ValueError and others for files it cannot map
+    except Exception:  # noqa: BLE001 -- tifffile raises ValueError and others for files it cannot map
         try:
             a = tifffile.imread(path)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 -- any failure means: not a TIFF we can read
             raise BenchError(f"cannot read {path} as TIFF: {e}") from None
     return Source(a, f"{path} (TIFF)", None)
 
@@ -156,7 +156,7 @@ def _open_zarr(path: str, level: int | None) -> Source:
 
     try:
         node = zarr.open(path, mode="r")
-    except Exception as e:  # zarr raises several types for a non-zarr directory
+    except Exception as e:  # noqa: BLE001 -- zarr raises several types for a non-zarr directory
         raise BenchError(f"cannot open {path} as zarr: {e}") from None
     if isinstance(node, zarr.Array):
         if level is not None:
@@ -188,7 +188,7 @@ def _need(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise BenchError(f"{what} needs {module}: pip install 'omezarr_fast[bench]'") from None
+        raise BenchError(f"{what} needs {module}: pip install 'omezarr_fast[cli]'") from None
 
 
 def guess_chunk_shape(shape, dtype, target_bytes: int = DEFAULT_CHUNK_BYTES) -> tuple[int, ...]:
