@@ -54,7 +54,7 @@ def default_chunks(shape: Sequence[int], dtype, spatial: Sequence[bool]) -> tupl
     item = np.dtype(dtype).itemsize
     chunk = [min(_pow2_at_least(n), 1 << 30) if sp else 1 for n, sp in zip(shape, spatial)]
     while math.prod(chunk) * item > CHUNK_BYTES:
-        d = max(range(len(chunk)), key=lambda i: (chunk[i], i))
+        d = max(range(len(chunk)), key=lambda i: (chunk[i], -i))  # ties: slowest axis first
         if chunk[d] == 1:
             break
         chunk[d] //= 2
