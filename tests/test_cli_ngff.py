@@ -113,3 +113,74 @@ def test_usage_error(capsys):
     with pytest.raises(SystemExit) as e:
         main(["validate"])
     assert e.value.code == 2 and "usage:" in capsys.readouterr().err
+
+
+# -- convert / pyramid ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def volume():
+    return np.random.default_rng(5).integers(0, 999, (10, 70, 50), dtype=np.uint16)
+
+
+def test_convert_npy_subprocess(tmp_path, volume):
+    np.save(tmp_path / "a.npy", volume)
+    rc, out, err = run("convert", tmp_path / "a.npy", tmp_path / "o.zarr", "--scale", "2,0.5,0.5",
+                       "--units", "micrometer", "--levels", "3", "--chunks", "4,16,16")
+    assert rc == 0, err
+    assert "3 levels" in out
+    from omezarr_fast.image import open_image
+    img = open_image(tmp_path / "o.zarr")
+    np.testing.assert_array_equal(img.levels[0][...], volume)
+    assert img.multiscale.datasets[1].transforms.scale == [4.0, 1.0, 1.0]
+    assert [a.unit for a in img.multiscale.axes] == ["micrometer"] * 3
+    rc, _, err = run("convert", tmp_path / "a.npy", tmp_path / "o.zarr")
+    assert rc == 2 and "exists" in err and "Traceback" not in err
+
+
+def test_convert_tiff_h5_and_v04(tmp_path, volume, capsys):
+    tifffile = pytest.importorskip("tifffile")
+    h5py = pytest.importorskip("h5py")
+    from omezarr_fast import ngff
+    from omezarr_fast.image import open_image
+
+    tifffile.imwrite(tmp_path / "a.tif", volume)
+    with h5py.File(tmp_path / "a.h5", "w") as f:
+        f["raw"] = volume
+    assert main(["convert", str(tmp_path / "a.tif"), str(tmp_path / "t.zarr"), "--levels", "2"]) == 0
+    assert main(["convert", f"{tmp_path / 'a.h5'}:/raw", str(tmp_path / "h.zarr"), "--version", "0.4",
+                 "--scale", "3,1,1", "--levels", "2"]) == 0
+    # an OME-Zarr 0.4 image converts to 0.5 keeping its pixel sizes
+    assert main(["convert", str(tmp_path / "h.zarr"), str(tmp_path / "h5.zarr"), "--levels", "3"]) == 0
+    for name in ("t.zarr", "h.zarr", "h5.zarr"):
+        np.testing.assert_array_equal(open_image(tmp_path / name).levels[0][...], volume)
+        assert ngff.validate_path(tmp_path / name)
+    img = open_image(tmp_path / "h5.zarr")
+    assert img.version == "0.5" and len(img.levels) == 3
+    assert img.multiscale.datasets[0].transforms.scale == [3.0, 1.0, 1.0]
+    capsys.readouterr()
+    assert main(["convert", f"{tmp_path / 'a.h5'}:/nope", str(tmp_path / "x.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and err.strip().count("\n") == 0
+
+
+def test_pyramid_rebuild(tmp_path, volume):
+    from omezarr_fast import downsample, ngff
+    from omezarr_fast.image import open_image
+
+    path = write_image(volume, tmp_path / "p.zarr", levels=2, chunks=(4, 16, 16),
+                       shards=(8, 32, 32), progress=False)
+    write_labels((volume % 3).astype(np.uint8), path, "l", progress=False)
+    assert main(["pyramid", str(path), "--levels", "4", "--method", "max", "--no-progress"]) == 0
+    img = open_image(path)
+    assert len(img.levels) == 4 and img.multiscale.type == "max"
+    want = volume
+    for got in img.levels:
+        np.testing.assert_array_equal(got[...], want)
+        want = downsample(want, 2, "max")
+    assert img.levels[0].shards == (8, 32, 32)
+    assert img.labels == ["l"]
+    assert not any(p.name.endswith("pyramid-tmp") for p in tmp_path.iterdir())
+    lab = img.label("l")
+    assert len(lab.levels) == 4 and lab.multiscale.type == "mode"
+    res = ngff.validate_path(path)
+    assert res, res.message

@@ -299,3 +299,44 @@ def test_we_open_ngff_zarr_output(tmp_path, version):
     ours = open_image(tmp_path / "n.zarr")
     assert ours.version == version and len(ours.levels) == 3
     np.testing.assert_array_equal(ours.levels[0][...], data)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_plate_2x3(tmp_path, version):
+    from omezarr_fast.image import open_plate
+
+    root = tmp_path / "plate.zarr"
+    rows, cols = ["A", "B"], ["1", "2", "3"]
+    wells = [f"{r}/{c}" for r in rows for c in cols]
+    zf = 3 if version == "0.5" else 2
+    g = zarr.open_group(str(root), mode="w-", zarr_format=zf)
+    for i, w in enumerate(wells):
+        for f in range(2):
+            write_image(np.full((2, 16, 16), 10 * i + f, np.uint8), root / w / str(f), axes="cyx",
+                        levels=2, version=version, progress=False)
+        wg = zarr.open_group(str(root / w), mode="a", zarr_format=zf)
+        wg.attrs.update(ngff.well_attributes(ngff.build_well(["0", "1"]), version=version))
+    for r in rows:
+        zarr.open_group(str(root / r), mode="a", zarr_format=zf)
+    g.attrs.update(ngff.plate_attributes(ngff.build_plate(rows, cols, wells, name="p",
+                                                          field_count=2), version=version))
+    res = ngff.validate_path(root)
+    assert res, res.message
+    plate = open_plate(root)
+    assert plate.rows == rows and plate.columns == cols and plate.wells == wells
+    assert plate.fields("B", "2") == ["0", "1"]
+    assert plate.image("B", "2", 1).levels[0][0, 0, 0] == 10 * 4 + 1
+    with pytest.raises(KeyError):
+        plate.fields("C", "1")
+    with pytest.raises(IndexError):
+        plate.image("A", "1", 2)
+    with pytest.raises(ValueError, match="not a plate"):
+        open_plate(root / "A" / "1")
+
+
+def test_progress_bar_forced(tmp_path, capsys):
+    data = np.zeros((40, 40), np.uint8)
+    write_image(data, tmp_path / "p.zarr", chunks=(8, 8), shards=(16, 16), levels=2,
+                progress=True)
+    assert capsys.readouterr().out == ""  # the bar goes to stderr, never stdout
+    assert open_image(tmp_path / "p.zarr").levels[1].shape == (20, 20)

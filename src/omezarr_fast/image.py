@@ -34,7 +34,8 @@ import zarr
 from omezarr_fast import ngff
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
 
-__all__ = ["Image", "open_image", "write_image", "write_labels", "default_chunks", "default_shards"]
+__all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
+           "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
 
 CHUNK_BYTES = 1 << 20       # inner chunks of about 1 MiB
 SHARD_BYTES = 32 << 20      # shards of tens of MiB
@@ -168,8 +169,9 @@ def _progress(progress, total, description):
     """A rich progress bar when asked, or by default on a terminal."""
     if progress is False or (progress is None and not sys.stderr.isatty()):
         return None
+    from rich.console import Console
     from rich.progress import Progress
-    bar = Progress(transient=True)
+    bar = Progress(transient=True, console=Console(stderr=True))
     bar.start()
     task = bar.add_task(description, total=total)
     return bar, task
@@ -258,7 +260,7 @@ def _prepare_path(path, overwrite):
     path = Path(path)
     if path.exists():
         if not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
@@ -351,7 +353,7 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         if nlevels < 1:
             raise ValueError(f"levels must be >= 1, got {levels}")
     ms = ngff.build_multiscale(ax, scale0, [list(factors)] * (nlevels - 1), translation0=trans0,
-                               name="image" if name is None else name, method=method if nlevels > 1 else None)
+                               name="image" if name is None else name, method=method)
     omero = None
     if channel_names is not None or channel_colors is not None:
         if "c" not in names:
@@ -428,7 +430,7 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     ds = ms0.datasets[0].transforms
     ms = ngff.build_multiscale(ms0.axes, ds.scale, [list(factors)] * (nlevels - 1),
                                translation0=ds.translation, name=name,
-                               method=method if nlevels > 1 else None)
+                               method=method)
     attrs = ngff.label_image_attributes(ms, ngff.build_image_label(colors, properties),
                                         version=version)
     ngff.validate(attrs, version=version).raise_for_errors()
@@ -521,3 +523,122 @@ def open_image(path, *, validate: bool = True) -> Image:
         for ds in ms.datasets:
             levels.append(zarr.open_array(str(path / ds.path), mode="r"))
     return Image(path, attrs, meta, levels)
+
+
+def image_layout(img: Image) -> dict[str, Any]:
+    """``write_image`` keyword arguments that reproduce ``img``'s axes, level-0 pixel size,
+    units, translation and name (for conversion and pyramid rebuilding)."""
+    ms = img.multiscale
+    t = ms.datasets[0].transforms
+    scale, translation = list(t.scale), t.translation
+    if ms.transforms is not None:  # a multiscale-wide transform folds into level 0
+        scale = [a * b for a, b in zip(scale, ms.transforms.scale)]
+        if ms.transforms.translation is not None:
+            translation = [(translation[i] if translation else 0.0) + ms.transforms.translation[i]
+                           for i in range(len(scale))]
+    return dict(axes=[a.name for a in ms.axes], scale=scale,
+                units=[a.unit for a in ms.axes], translation=translation, name=ms.name)
+
+
+def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, codec="zstd", clevel=None,
+                    progress=None) -> Image:
+    """Replace every level but 0 of the image at ``path`` with a new pyramid built from
+    level 0 (streamed); the level-0 array and other metadata (omero) stay. Label images
+    get the same number of levels (with their own method, mode by default).
+
+    Level 0 is streamed into a temporary image next to ``path`` too (then dropped): the
+    cost of reusing the writer unchanged."""
+    img = open_image(path)
+    root = Path(path)
+    level0 = img.levels[0]
+    is_label = img.metadata.image_label is not None
+    fallback = "mode" if is_label else "mean"
+    if method is None:
+        method = img.multiscale.type if img.multiscale.type in METHODS else fallback
+    tmp = root.parent / f".{root.name}.pyramid-tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shards = level0.shards if getattr(level0, "shards", None) is not None else None
+    try:
+        write_image(level0, tmp, **image_layout(img), chunks=level0.chunks, shards=shards,
+                    codec=codec, clevel=clevel, levels=levels, min_size=min_size, method=method,
+                    version=img.version, progress=progress)
+        new = open_image(tmp)
+        # Old levels out, new ones in; level 0 is kept as it was.
+        for ds in img.multiscale.datasets[1:]:
+            shutil.rmtree(root / ds.path, ignore_errors=True)
+        ms = new.multiscale
+        ms.datasets[0].path = img.multiscale.datasets[0].path
+        for ds in ms.datasets[1:]:
+            target = root / ds.path
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.move(str(tmp / ds.path), str(target))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    meta = img.metadata
+    meta.multiscales = [ms] + list(meta.multiscales[1:])
+    attrs = meta.to_dict(img.version)
+    ngff.validate(attrs, version=img.version).raise_for_errors()
+    with _pipeline():
+        group = zarr.open_group(str(root), mode="r+")
+        group.attrs.put(attrs)
+    if not is_label:
+        for name in img.labels:
+            rebuild_pyramid(root / "labels" / name, levels=len(ms.datasets), codec=codec,
+                            clevel=clevel, progress=progress)
+    return open_image(root)
+
+
+class Plate:
+    """An HCS plate opened by :func:`open_plate`: ``plate`` metadata, wells by row/column."""
+
+    def __init__(self, path, metadata):
+        self.path = Path(path)
+        self.metadata: ngff.OmeAttributes = metadata
+        self.plate: ngff.Plate = metadata.plate
+
+    @property
+    def rows(self) -> list[str]:
+        return [r["name"] if isinstance(r, Mapping) else r for r in self.plate.rows]
+
+    @property
+    def columns(self) -> list[str]:
+        return [c["name"] if isinstance(c, Mapping) else c for c in self.plate.columns]
+
+    @property
+    def wells(self) -> list[str]:
+        """Well paths, ``"<row>/<column>"``."""
+        return [w.path for w in self.plate.wells]
+
+    def fields(self, row: str, column: str) -> list[str]:
+        """Field-of-view image paths of one well (relative to the well)."""
+        path = f"{row}/{column}"
+        if path not in self.wells:
+            raise KeyError(f"no well {path!r} in {self.path} (have {self.wells})")
+        well = ngff.read_metadata(self.path / path).well
+        if well is None:
+            raise ValueError(f"{self.path / path}: no 'well' metadata")
+        return [im.path for im in well.images]
+
+    def image(self, row: str, column: str, field: int = 0) -> Image:
+        """The image of field ``field`` (index into the well's images) of a well."""
+        fields = self.fields(row, column)
+        if not 0 <= field < len(fields):
+            raise IndexError(f"well {row}/{column} has fields 0..{len(fields) - 1}, not {field}")
+        return open_image(self.path / row / column / fields[field])
+
+    def __repr__(self) -> str:
+        return f"Plate({str(self.path)!r}, {len(self.rows)}x{len(self.columns)}, wells={len(self.wells)})"
+
+
+def open_plate(path, *, validate: bool = True) -> Plate:
+    """Open an OME-Zarr HCS plate (metadata parsed and, unless ``validate=False``, validated)."""
+    path = Path(path)
+    attrs = ngff.read_attributes(path)
+    if validate:
+        ngff.validate(attrs).raise_for_errors()
+    meta = ngff.parse_attributes(attrs)
+    if meta.plate is None:
+        raise ValueError(f"{path}: not a plate (no 'plate' metadata)")
+    return Plate(path, meta)
