@@ -20,7 +20,7 @@ def run(*args):
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     p = subprocess.run([sys.executable, "-m", "omezarr_fast.cli", *map(str, args)],
-                       capture_output=True, text=True, env=env, timeout=60)
+                       capture_output=True, text=True, env=env, timeout=60, check=False)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -60,7 +60,7 @@ def test_info_plain_array(image, capsys):
 
 
 def test_info_errors_are_one_line(tmp_path):
-    rc, out, err = run("info", tmp_path / "missing")
+    rc, _, err = run("info", tmp_path / "missing")
     assert rc == 2 and "Traceback" not in err
     assert err.strip().count("\n") == 0 and "missing" in err
 

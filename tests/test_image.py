@@ -11,7 +11,13 @@ import zarr
 
 from omezarr_fast import downsample, ngff
 from omezarr_fast import image as im
-from omezarr_fast.image import default_chunks, default_shards, open_image, write_image, write_labels
+from omezarr_fast.image import (
+    default_chunks,
+    default_shards,
+    open_image,
+    write_image,
+    write_labels,
+)
 
 VERSIONS = ("0.4", "0.5")
 SPATIAL = set("zyx")
@@ -71,7 +77,8 @@ def test_zarr_and_dask_sources_equal_numpy(tmp_path, version):
     src = zarr.create_array(str(tmp_path / "src.zarr"), shape=data.shape, dtype=data.dtype,
                             chunks=(5, 9, 11))
     src[...] = data
-    kw = dict(chunks=(4, 8, 8), shards=(8, 16, 16), levels=4, version=version, progress=False)
+    kw = {"chunks": (4, 8, 8), "shards": (8, 16, 16), "levels": 4, "version": version,
+          "progress": False}
     a = open_image(write_image(data, tmp_path / "np.zarr", **kw))
     b = open_image(write_image(zarr.open_array(str(tmp_path / "src.zarr")), tmp_path / "z.zarr",
                                **kw))

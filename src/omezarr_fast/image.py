@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -96,9 +95,8 @@ def _num_levels(shape, chunks, factors, min_size) -> int:
         return 1
     n, s = 1, tuple(shape)
     while True:
-        if min_size is None:
-            if all(s[d] <= chunks[d] for d in down):
-                return n
+        if min_size is None and all(s[d] <= chunks[d] for d in down):
+            return n
         nxt = output_shape(s, factors)
         if min_size is not None and min(nxt[d] for d in down) < min_size:
             return n
@@ -280,8 +278,8 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
     arrays, s = [], shape
     for lvl in range(nlevels):
         c, u = _level_layout(s, chunks, unit)
-        kw: dict[str, Any] = dict(name=str(lvl), shape=s, dtype=dtype, chunks=c,
-                                  compressors=compressors, fill_value=0)
+        kw: dict[str, Any] = {"name": str(lvl), "shape": s, "dtype": dtype, "chunks": c,
+                              "compressors": compressors, "fill_value": 0}
         if zarr_format == 3:
             kw.update(shards=u, dimension_names=list(names))
         else:
@@ -391,7 +389,7 @@ def _image_factors(ms: ngff.Multiscale, shapes) -> tuple[int, ...]:
         r = b / a
         if abs(r - round(r)) > 1e-6 or round(r) < 1:
             raise ValueError("the image's levels are not integer downsamplings of each other")
-        f.append(int(round(r)))
+        f.append(round(r))
     for k in range(1, len(shapes)):
         if tuple(shapes[k]) != output_shape(shapes[k - 1], f):
             raise ValueError("the image's level shapes do not follow one constant factor; "
@@ -536,8 +534,8 @@ def image_layout(img: Image) -> dict[str, Any]:
         if ms.transforms.translation is not None:
             translation = [(translation[i] if translation else 0.0) + ms.transforms.translation[i]
                            for i in range(len(scale))]
-    return dict(axes=[a.name for a in ms.axes], scale=scale,
-                units=[a.unit for a in ms.axes], translation=translation, name=ms.name)
+    return {"axes": [a.name for a in ms.axes], "scale": scale,
+            "units": [a.unit for a in ms.axes], "translation": translation, "name": ms.name}
 
 
 def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, codec="zstd", clevel=None,

@@ -66,7 +66,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     if version is None:
         try:
             return {"kind": "array", **_array(path)}
-        except Exception as e:  # zarr raises several types for "not an array"
+        except Exception as e:  # noqa: BLE001 -- zarr raises several types for "not an array"
             raise ValueError(f"{path}: neither OME-Zarr metadata nor a zarr array ({e})") from None
     meta = ngff.parse_attributes(attrs)
     out: dict[str, Any] = {"path": str(path), "version": version}
