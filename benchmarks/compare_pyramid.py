@@ -12,7 +12,8 @@ Each run is its own subprocess (peak RSS = its VmHWM, that run alone); the
 tools are interleaved per round and the best of N rounds is kept.  "RSS - input" is
 the peak minus the RSS right after loading the input.  The codec limit is the
 single-thread zstd-3 encode time of all levels' bytes (level-0 speed measured on the
-same data in this run) divided by the core count.
+same data in this run) divided by the core count.  CPU (s) is user+system time of
+the run, all threads: on a shared machine it is steadier than wall time.
 
     PYTHONPATH=src python benchmarks/compare_pyramid.py [--size 64x1024x1024] [--rounds 2]
 
@@ -77,6 +78,8 @@ def worker(tool, data_path, src_zarr, out, shape):
     else:
         data = np.load(data_path)
     base = rss_mb()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
     if tool.startswith("ours"):
         from omezarr_fast.image import write_image
@@ -105,7 +108,9 @@ def worker(tool, data_path, src_zarr, out, shape):
     else:
         raise SystemExit(f"unknown tool {tool}")
     dt = time.perf_counter() - t0
-    print(json.dumps({"time": dt, "peak_mb": rss_mb(), "base_mb": base}))
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = ru.ru_utime + ru.ru_stime - cpu0
+    print(json.dumps({"time": dt, "cpu": cpu, "peak_mb": rss_mb(), "base_mb": base}))
 
 
 def prepare(shape, cache: Path):
@@ -199,18 +204,20 @@ def main():
           f"best of {args.rounds}\n")
     print(f"codec limit: {limit:.2f} s (zstd-3 1-thread {speed / 1e6:.0f} MB/s x {cores})\n")
     ours = best.get("ours", {}).get("time")
-    print("| tool | time (s) | ratio vs ours | peak RSS (MB) | RSS - input (MB) | "
-          "(RSS - input) / image |")
-    print("|---|---:|---:|---:|---:|---:|")
+    ours_cpu = best.get("ours", {}).get("cpu")
+    print("| tool | time (s) | ratio vs ours | CPU (s) | CPU ratio vs ours | peak RSS (MB) | "
+          "RSS - input (MB) | (RSS - input) / image |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for tool in tools:
         if tool not in best:
-            print(f"| {tool} | failed | | | | |")
+            print(f"| {tool} | failed | | | | | | |")
             continue
         b = best[tool]
         extra = b["peak_mb"] - b["base_mb"]
         ratio = f"{b['time'] / ours:.2f}x" if ours else "-"
-        print(f"| {tool} | {b['time']:.2f} | {ratio} | {b['peak_mb']:.0f} | {extra:.0f} | "
-              f"{extra * 2**20 / nbytes:.0%} |")
+        cratio = f"{b['cpu'] / ours_cpu:.2f}x" if ours_cpu else "-"
+        print(f"| {tool} | {b['time']:.2f} | {ratio} | {b['cpu']:.2f} | {cratio} | "
+              f"{b['peak_mb']:.0f} | {extra:.0f} | {extra * 2**20 / nbytes:.0%} |")
     if ours:
         print(f"\nours vs codec limit: {limit / ours:.0%} of the limit")
     print("\n(ours-zarr-src: 'RSS - input' is the peak RSS minus the RSS with the libraries imported.)")
