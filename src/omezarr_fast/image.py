@@ -248,7 +248,11 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
         for idx in order:
             origin = [i * b for i, b in zip(idx, block)]
             sl = tuple(slice(o, min(o + b, n)) for o, b, n in zip(origin, block, shape))
-            data = np.ascontiguousarray(read(sl), dtype=dtype)
+            # No copy of a numpy source's block: the downsampler and the pipeline take
+            # strided views (saves one block of memory and a pass over it).
+            data = np.asarray(read(sl))
+            if data.dtype != dtype:
+                data = data.astype(dtype)
             sinks[0].put(origin, data)
             if nlevels > 1:
                 outs = downsample_block(data, factors, nlevels - 1, method,
