@@ -27,7 +27,7 @@ import math
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +116,33 @@ def _as_source(data):
     mod = type(data).__module__
     if mod.startswith("dask"):
         return data, lambda sl: np.asarray(data[sl].compute())
-    if isinstance(data, (zarr.Array, np.ndarray)) or hasattr(data, "__array__") and hasattr(data, "shape"):
-        if not isinstance(data, (zarr.Array, np.ndarray)) and not hasattr(data, "dtype"):
+    if isinstance(data, zarr.Array):
+        # Read through our pipeline (decoding in our pool, fewer buffers); keep the
+        # array as given if it cannot be reopened.
+        with suppress(Exception), _pipeline():
+            data = zarr.open_array(data.store, path=data.path, mode="r")
+        return data, lambda sl: _read_zarr(data, sl)
+    if isinstance(data, np.ndarray) or hasattr(data, "__array__") and hasattr(data, "shape"):
+        if not isinstance(data, np.ndarray) and not hasattr(data, "dtype"):
             data = np.asarray(data)
         return data, lambda sl: np.asarray(data[sl])
     data = np.asarray(data)
     return data, lambda sl: data[sl]
+
+
+def _read_zarr(src: zarr.Array, sl: tuple[slice, ...]) -> np.ndarray:
+    """Read a region one source shard (or chunk) at a time into one buffer: zarr's
+    read of a large region holds every touched shard's bytes and decoded chunks at
+    once, several times the region's size."""
+    unit = src.shards if src.shards is not None else src.chunks
+    out = np.empty(tuple(s.stop - s.start for s in sl), src.dtype)
+    ranges = [range(s.start // u * u, s.stop, u) for s, u in zip(sl, unit)]
+    for starts in itertools.product(*ranges):
+        piece = tuple(slice(max(a, s.start), min(a + u, s.stop))
+                      for a, s, u in zip(starts, sl, unit))
+        out[tuple(slice(p.start - s.start, p.stop - s.start) for p, s in zip(piece, sl))] = \
+            src[piece]
+    return out
 
 
 def _per_axis(value, names, what, default):
@@ -227,6 +248,23 @@ class _LevelSink:
             raise RuntimeError(f"internal error: {len(self.pending)} shards left incomplete")
 
 
+def _malloc_trim():
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
+# Freed block-sized buffers stay in the malloc arenas of the threads that freed them
+# (zarr's and ours), which grew peak RSS by ~1.5 blocks per thread; glibc's
+# malloc_trim hands them back to the OS after every block.
+_release_freed_memory = _malloc_trim()
+
+
 def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress):
     nlevels = len(arrays)
     sinks = [_LevelSink(a, u) for a, u in arrays]
@@ -259,6 +297,7 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
                                         origin=origin, image_shape=shape)
                 for lvl, out in enumerate(outs, start=1):
                     sinks[lvl].put([o // f ** lvl for o, f in zip(origin, factors)], out)
+            _release_freed_memory()
             if bar:
                 bar[0].update(bar[1], advance=1)
     finally:
