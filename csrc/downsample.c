@@ -13,8 +13,11 @@ static const int64_t ITEMSIZE[] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
 
 /* Below this many input bytes one thread is faster than waking the pool. */
 #define SERIAL_BYTES (256 << 10)
-/* Multi-level tiles hold about this many input bytes (fits L2 with outputs). */
-#define TILE_BYTES (512 << 10)
+/* Multi-level tiles: big enough that level 1 streams through memory in long
+ * runs, small enough that the level-1 tile (1/4 or 1/8 of it) is still in
+ * cache for level 2, and at least 4 tiles per thread when the input allows. */
+#define TILE_MAX_BYTES (4 << 20)
+#define TILE_MIN_BYTES (256 << 10)
 
 typedef struct {
     const char *in;
@@ -146,8 +149,12 @@ static int run_level(const plan_t *p, int parallel) {
     int64_t nout = p->oshape[p->ndim - 1];
     int threads = parallel ? ozf_pool_get_threads() : 1;
     if (threads <= 1 || input_bytes(p) < SERIAL_BYTES) return run_rows(p, 0, p->nrows, 0, nout);
-    /* A few tasks per thread balance load; segments cover arrays with few rows. */
-    int64_t want = 4 * (int64_t)threads;
+    /* Many small tasks (about 1 MiB of input each, at least 4 per thread)
+     * balance load, also when another process holds up one of our threads;
+     * segments of rows cover arrays with few rows. */
+    int64_t want = input_bytes(p) >> 20;
+    if (want < 4 * (int64_t)threads) want = 4 * (int64_t)threads;
+    if (want > 4096) want = 4096;
     level_job_t job = {.p = p};
     atomic_init(&job.err, 0);
     if (p->nrows >= want) {
@@ -248,10 +255,16 @@ int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape,
         job.tile[d] = c < shape[d] ? c : shape[d];
         bytes *= job.tile[d];
     }
+    int64_t total = ITEMSIZE[dtype];
+    for (int d = 0; d < ndim; d++) total *= shape[d];
+    int threads = parallel ? ozf_pool_get_threads() : 1;
+    int64_t target = total / (4 * (int64_t)threads);
+    if (target > TILE_MAX_BYTES) target = TILE_MAX_BYTES;
+    if (target < TILE_MIN_BYTES) target = TILE_MIN_BYTES;
     /* Grow tiles (by doubling, so they stay aligned) from the last axis, which
-     * is usually the contiguous one, until they reach TILE_BYTES. */
+     * is usually the contiguous one, until they reach the target. */
     for (int d = ndim - 1; d >= 0; d--) {
-        while (job.tile[d] < shape[d] && bytes * 2 <= TILE_BYTES) {
+        while (job.tile[d] < shape[d] && bytes * 2 <= target) {
             job.tile[d] *= 2;
             bytes *= 2;
         }

@@ -15,7 +15,11 @@
 
 /* Hot loops get an AVX2 clone too; the loader picks it on CPUs that have it
  * (gcc ifunc), the default clone stays baseline SSE2. */
+#ifdef OZF_NO_CLONES /* build with -DOZF_NO_CLONES to test the baseline code */
+#define CLONES
+#else
 #define CLONES __attribute__((target_clones("avx2", "default")))
+#endif
 
 /* s / 2^k rounded half to even, with an arithmetic (floor) shift. */
 #define RND(s, k) (((s) + ((1 << ((k) - 1)) - 1) + (((s) >> (k)) & 1)) >> (k))
@@ -185,11 +189,11 @@
         return j;                                                                  \
     }                                                                              \
     /* R as a constant lets gcc unroll the pair counts into registers. */         \
-    __attribute__((target_clones("avx2", "default")))                              \
+    CLONES                                                                         \
     static int64_t vmode2_##NAME(const ozf_row_args *a, int64_t j0, int64_t j1) {  \
         return vmode_body_##NAME(a, j0, j1, 2);                                    \
     }                                                                              \
-    __attribute__((target_clones("avx2", "default")))                              \
+    CLONES                                                                         \
     static int64_t vmode4_##NAME(const ozf_row_args *a, int64_t j0, int64_t j1) {  \
         return vmode_body_##NAME(a, j0, j1, 4);                                    \
     }

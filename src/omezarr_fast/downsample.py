@@ -8,8 +8,10 @@ Semantics (shared by every function here):
   padding, no data dropped).  A factor of 1 leaves an axis alone.
 - ``mean``: integers are summed exactly (128-bit where needed, so uint64/int64
   never overflow) and the mean is rounded half to even.  Floats are summed in
-  float64 and the mean is cast back to the input dtype (within 1 ulp of a
-  float64 numpy reduction).  NaN and inf propagate as in ``numpy.mean``.
+  float64 and the mean is cast back to the input dtype; it agrees with a
+  float64 numpy reduction up to summation order (1 ulp of the output dtype,
+  more only under heavy cancellation).  NaN and inf propagate as in
+  ``numpy.mean``.
 - ``mode``: the most frequent value; the smallest value on a tie.  For floats,
   NaNs count as one value ordered after every number (as ``numpy.unique``).
 - ``median``: integers take the lower of the two middle values of an even
