@@ -172,6 +172,7 @@ cdef class ShardKernel:
     cdef readonly tuple shape, chunks_per_shard
     cdef readonly size_t n_inner, index_size
     cdef readonly bint index_at_start, checksum, big
+    cdef object order_
 
     def __cinit__(self, ChunkKernel inner, tuple shard_shape, bint index_at_start, bint checksum,
                   bint big):
@@ -192,6 +193,13 @@ cdef class ShardKernel:
         self.checksum = checksum
         self.big = big
         self.index_size = ozf_shard_index_size(self.n_inner, checksum)
+
+    def set_order(self, order):
+        """The order inner chunks are laid out in a shard (linear indices)."""
+        order = _np.asarray(order, dtype=_np.uintp)
+        if sorted(order.tolist()) != list(range(self.n_inner)):
+            raise ValueError("order must be a permutation of the inner chunks")
+        self.order_ = order
 
     def decode_index(self, index, shard_len=None):
         """The (n_inner, 2) uint64 (offset, nbytes) table; CodecError if the
@@ -312,6 +320,7 @@ cdef class ShardKernel:
         cdef size_t i, k, n = self.n_inner
         span = _array_span(arr)
         tasks = []
+        owner = []
         plans = []
         for i, (box, old) in enumerate(items):
             _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
@@ -333,11 +342,12 @@ cdef class ShardKernel:
                         src = old[int(pairs[lin, 0]):int(pairs[lin, 0] + pairs[lin, 1])]
                 touched[lin] = len(tasks)
                 tasks.append((ibox, src))
+                owner.append(i)
             plans.append((old, pairs, touched))
         try:
             encoded = self.inner.write(tasks, arr, write_empty)
         except CodecError as e:
-            raise CodecError(f"inner chunk: {e}", e.index) from None
+            raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
         results = []
         for old, pairs, touched in plans:
             parts = [None] * n
@@ -355,6 +365,11 @@ cdef class ShardKernel:
         cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
         cdef const uint8_t[::1] v
         cdef uint8_t[::1] ov
+        cdef const size_t[::1] ordv
+        cdef const size_t* ordp = NULL
+        if self.order_ is not None:
+            ordv = self.order_
+            ordp = &ordv[0]
         keep = []
         try:
             if not (p and lens):
@@ -376,7 +391,8 @@ cdef class ShardKernel:
             out = _np.empty(total, dtype=_np.uint8)
             ov = out
             with nogil:
-                size = ozf_shard_assemble(n, p, lens, self.index_at_start, self.checksum, self.big, &ov[0])
+                size = ozf_shard_assemble(n, p, lens, ordp, self.index_at_start, self.checksum, self.big,
+                                          &ov[0])
             return out
         finally:
             free(p)
