@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,6 +234,28 @@ class _IO:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
 
+class _Prefetch(threading.Thread):
+    """fn(*args) on a helper thread; result() joins and returns or re-raises."""
+
+    def __init__(self, fn, *args):
+        super().__init__(daemon=True, name="omezarr_fast-prefetch")
+        self._fn, self._args = fn, args
+        self._value = self._error = None
+        self.start()
+
+    def run(self):
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            self._error = e
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _key_error(e: CodecError, keys: list[str]) -> ChunkError:
     key = keys[e.index] if e.index is not None and 0 <= e.index < len(keys) else "?"
     return ChunkError(f"chunk {key!r}: {e}", key)
@@ -348,21 +371,39 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().read(batch, out, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
-        return await asyncio.to_thread(self._windowed, self._read_native, plan, batch, arr, drop_axes, io)
+        return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     @staticmethod
-    def _windowed(fn, plan: _Plan, batch, *args):
-        """Runs fn over windows of the batch holding about _WINDOW_BYTES of
-        decoded data, so a whole-array read or write holds the compressed
-        bytes of one window at a time, not of the whole array."""
+    def _windows(plan: _Plan, batch) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES of decoded data,
+        so a whole-array read or write holds the compressed bytes of a window
+        or two at a time, not of the whole array."""
         spec = batch[0][1]
         per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
         step = max(1, _WINDOW_BYTES // per_item)
-        results = []
-        for i in range(0, len(batch), step):
-            r = fn(plan, batch[i:i + step], *args)
-            if r is not None:
-                results.extend(r)
+        return [batch[i:i + step] for i in range(0, len(batch), step)]
+
+    def _windowed(self, fn, plan: _Plan, batch, *args):
+        for w in self._windows(plan, batch):
+            fn(plan, w, *args)
+
+    def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
+        """Reads window by window; the next window's bytes are fetched on a
+        helper thread while C decodes the current one (both drop the GIL)."""
+        windows = self._windows(plan, batch)
+        if len(windows) == 1:
+            return self._read_decode(plan, batch, arr, drop_axes,
+                                     *self._read_fetch(plan, batch, arr, drop_axes, io))
+        results: list[Any] = []
+        pending = _Prefetch(self._read_fetch, plan, windows[0], arr, drop_axes, io)
+        try:
+            for j, w in enumerate(windows):
+                fetched = pending.result()
+                if j + 1 < len(windows):
+                    pending = _Prefetch(self._read_fetch, plan, windows[j + 1], arr, drop_axes, io)
+                results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
+        finally:
+            pending.join()
         return tuple(results)
 
     @staticmethod
@@ -377,14 +418,18 @@ class CodecPipeline(FusedCodecPipeline):
             groups.setdefault(key, []).append(i)
         return list(groups.values())
 
-    def _read_native(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
+    def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         spec = batch[0][1]
-        keys = [b[0].path for b in batch]
         boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
         if plan.shard is not None:
             sources = self._fetch_shards(plan, batch, boxes, arr, io)
         else:
             sources = io.get([(b[0], None) for b in batch])
+        return boxes, sources
+
+    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources):
+        spec = batch[0][1]
+        keys = [b[0].path for b in batch]
         direct = [(boxes[i], sources[i]) for i in range(len(batch)) if boxes[i] is not None]
         direct_keys = [keys[i] for i in range(len(batch)) if boxes[i] is not None]
         k = plan.shard or plan.kernel
