@@ -46,7 +46,7 @@ log = logging.getLogger("omezarr_fast.pipeline")
 _EMPTY = 0xFFFFFFFFFFFFFFFF
 _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
-# Decoded bytes per native call (see CodecPipeline._windowed).
+# Decoded bytes per native call (see CodecPipeline._windows).
 _WINDOW_BYTES = 64 << 20
 
 
@@ -206,9 +206,12 @@ class _IO:
                 out[i] = None if buf is None else buf.as_numpy_array()
         return out
 
-    def put(self, ops: list[tuple[StorePath, np.ndarray | None]]) -> None:
-        for store in {id(sp.store): sp.store for sp, _ in ops}.values():
+    @staticmethod
+    def check_writable(batch) -> None:
+        for store in {id(b[0].store): b[0].store for b in batch}.values():
             store._check_writable()
+
+    def put(self, ops: list[tuple[StorePath, np.ndarray | None]]) -> None:
         pending = []
         for sp, data in ops:
             if _store_supports_sync_io(sp.store):
@@ -383,9 +386,21 @@ class CodecPipeline(FusedCodecPipeline):
         step = max(1, _WINDOW_BYTES // per_item)
         return [batch[i:i + step] for i in range(0, len(batch), step)]
 
-    def _windowed(self, fn, plan: _Plan, batch, *args):
-        for w in self._windows(plan, batch):
-            fn(plan, w, *args)
+    def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
+        """Encodes window by window; a helper thread stores one window's
+        chunks while C encodes the next."""
+        pending = None
+        try:
+            for w in self._windows(plan, batch):
+                ops = self._write_native(plan, w, arr, value, drop_axes, io)
+                if pending is not None:
+                    pending.result()
+                pending = _Prefetch(io.put, ops)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                pending.join()
 
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
@@ -524,7 +539,8 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().write(batch, value, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
-        await asyncio.to_thread(self._windowed, self._write_native, plan, batch, arr, value, drop_axes, io)
+        io.check_writable(batch)
+        await asyncio.to_thread(self._write_windows, plan, batch, arr, value, drop_axes, io)
 
     def _write_native(self, plan: _Plan, batch, arr: np.ndarray, value: NDBuffer, drop_axes, io: _IO):
         spec = batch[0][1]
@@ -580,7 +596,7 @@ class CodecPipeline(FusedCodecPipeline):
             if results[i] is None and olds[i] is None and i in need_old:
                 continue  # was missing, stays missing
             ops.append((b[0], results[i]))
-        io.put(ops)
+        return ops
 
 
 def pipeline_info(array) -> str:
