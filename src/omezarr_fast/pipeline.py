@@ -311,7 +311,8 @@ class CodecPipeline(FusedCodecPipeline):
             if isinstance(json, str):
                 return json
             return _Plan(_kernel(json, spec.shape, dt_out, fill_bytes), None, dt_out)
-        shard = [c for c in codecs if isinstance(c, ShardingCodec)]
+        shard = [c for c in codecs if getattr(c, "codec_name", None) == "sharding_indexed"
+                 or type(c) is ShardingCodec]
         if not shard:
             json = _chain_json(codecs, dt_out)
             if isinstance(json, str):
