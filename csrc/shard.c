@@ -196,40 +196,33 @@ void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int b
     }
 }
 
-size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len,
+size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out) {
     size_t isz = ozf_shard_index_size(n, checksum);
-    uint64_t *pairs = malloc((2 * n + 1) * sizeof *pairs);
     size_t pos = index_at_start ? isz : 0;
+    /* The index is written entry by entry in place, then checksummed. */
+    uint8_t *idx = index_at_start ? out : NULL;
+    if (!idx) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+            if (part[i]) total += len[i];
+        idx = out + total;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (!part[i]) {
-            if (pairs) pairs[2 * i] = pairs[2 * i + 1] = OZF_SHARD_EMPTY;
-            continue;
-        }
+        store64(idx + 16 * i, OZF_SHARD_EMPTY, big);
+        store64(idx + 16 * i + 8, OZF_SHARD_EMPTY, big);
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order ? order[k] : k;
+        if (i >= n || !part[i]) continue;
         memcpy(out + pos, part[i], len[i]);
-        if (pairs) {
-            pairs[2 * i] = pos;
-            pairs[2 * i + 1] = len[i];
-        }
+        store64(idx + 16 * i, pos, big);
+        store64(idx + 16 * i + 8, len[i], big);
         pos += len[i];
     }
-    uint8_t *idx = index_at_start ? out : out + pos;
-    if (pairs) {
-        ozf_shard_index_encode(pairs, n, checksum, big, idx);
-        free(pairs);
-    } else {
-        /* Out of memory for the pairs: encode entry by entry (no crc table needed). */
-        size_t p = index_at_start ? isz : 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t o = part[i] ? p : OZF_SHARD_EMPTY, l = part[i] ? len[i] : OZF_SHARD_EMPTY;
-            store64(idx + 16 * i, o, big);
-            store64(idx + 16 * i + 8, l, big);
-            if (part[i]) p += len[i];
-        }
-        if (checksum) {
-            uint32_t crc = ozf_crc32c(0, idx, 16 * n);
-            for (int i = 0; i < 4; i++) idx[16 * n + i] = (uint8_t)(crc >> (8 * i));
-        }
+    if (checksum) {
+        uint32_t crc = ozf_crc32c(0, idx, 16 * n);
+        for (int i = 0; i < 4; i++) idx[16 * n + i] = (uint8_t)(crc >> (8 * i));
     }
     return pos + (index_at_start ? 0 : isz);
 }

@@ -54,10 +54,11 @@ int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int chec
                            uint64_t *pairs, ozf_status *st);
 void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int big, uint8_t *out);
 
-/* Concatenates the n inner chunks (part[i] == NULL: empty) into out in index
- * order, the index before (index_at_start) or after them.  out holds at least
- * the sum of lens plus the index size.  Returns the shard's size. */
-size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len,
+/* Concatenates the n inner chunks (part[i] == NULL: empty) into out in the
+ * order given (order[k] = index of the k-th chunk laid out; NULL: index
+ * order), the index before (index_at_start) or after them.  out holds at
+ * least the sum of lens plus the index size.  Returns the shard's size. */
+size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out);
 
 /* Read task: decode src (NULL: the chunk is missing, use the fill value) and

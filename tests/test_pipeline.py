@@ -355,3 +355,15 @@ def test_crc32c_inner_and_big_index(store):
     ours[:] = data
     np.testing.assert_array_equal(reopen(store, "ours", ours=False)[:], data)
     np.testing.assert_array_equal(ours[3:6, 2:11, ::3], data[3:6, 2:11, ::3])
+
+
+@pytest.mark.parametrize("layout", ["plain", "sharded"])
+def test_small_windows(store, layout, monkeypatch):
+    import omezarr_fast.pipeline as P
+    monkeypatch.setattr(P, "_WINDOW_BYTES", 1)  # one chunk per native call, prefetch on
+    data = data_for("u2")
+    a = create(store, "a", layout)
+    a[:] = data
+    np.testing.assert_array_equal(a[:], data)
+    np.testing.assert_array_equal(a[1:8, 2:, ::3], data[1:8, 2:, ::3])
+    np.testing.assert_array_equal(reopen(store, "a", ours=False)[:], data)

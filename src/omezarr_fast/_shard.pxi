@@ -66,7 +66,7 @@ cdef int _parse_box(ozf_box* b, object box, size_t itemsize, tuple shape, tuple 
     return 0
 
 
-cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept:
+cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept nogil:
     return &v[0] if v.shape[0] else <const uint8_t*>b""
 
 
@@ -172,6 +172,7 @@ cdef class ShardKernel:
     cdef readonly tuple shape, chunks_per_shard
     cdef readonly size_t n_inner, index_size
     cdef readonly bint index_at_start, checksum, big
+    cdef object order_
 
     def __cinit__(self, ChunkKernel inner, tuple shard_shape, bint index_at_start, bint checksum,
                   bint big):
@@ -192,6 +193,13 @@ cdef class ShardKernel:
         self.checksum = checksum
         self.big = big
         self.index_size = ozf_shard_index_size(self.n_inner, checksum)
+
+    def set_order(self, order):
+        """The order inner chunks are laid out in a shard (linear indices)."""
+        order = _np.asarray(order, dtype=_np.uintp)
+        if sorted(order.tolist()) != list(range(self.n_inner)):
+            raise ValueError("order must be a permutation of the inner chunks")
+        self.order_ = order
 
     def decode_index(self, index, shard_len=None):
         """The (n_inner, 2) uint64 (offset, nbytes) table; CodecError if the
@@ -265,44 +273,179 @@ cdef class ShardKernel:
         _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
         return [lin for lin, _ in self._plan(&sb, span)]
 
+    cdef size_t _whole_tasks(self, ozf_box* sb, const uint64_t* pairs, const uint8_t* base,
+                             ozf_read_task* out) noexcept nogil:
+        """Fills out with one read task per inner chunk the shard box touches
+        (a whole shard in memory at base, its index already validated);
+        returns how many.  The same arithmetic as _plan, without Python."""
+        cdef int nd = sb.ndim, d
+        cdef size_t nper[32]
+        cdef size_t first[32]
+        cdef size_t idx[32]
+        cdef size_t* J[32]
+        cdef size_t* IS[32]
+        cdef size_t* IC[32]
+        cdef int64_t* AO[32]
+        cdef size_t ics, j, lo, k0, k1, start, step, count, last, n = 0, lin, total = 0
+        cdef size_t cps_d
+        cdef size_t* buf
+        cdef int64_t* abuf
+        cdef ozf_read_task* t
+        cdef uint64_t off
+        for d in range(nd):
+            total += sb.shape[d] // self.inner.c.shape[d] + 1
+        buf = <size_t*>malloc((3 * total + 1) * sizeof(size_t))
+        abuf = <int64_t*>malloc((total + 1) * sizeof(int64_t))
+        if buf == NULL or abuf == NULL:
+            free(buf)
+            free(abuf)
+            return <size_t>-1
+        total = 0
+        for d in range(nd):
+            ics = self.inner.c.shape[d]
+            cps_d = sb.shape[d] // ics
+            J[d] = buf + 3 * total
+            IS[d] = J[d] + cps_d + 1
+            IC[d] = IS[d] + cps_d + 1
+            AO[d] = abuf + total
+            total += cps_d + 1
+            nper[d] = 0
+            start = sb.start[d]
+            step = sb.step[d]
+            count = sb.count[d]
+            if count == 0:
+                free(buf)
+                free(abuf)
+                return 0
+            last = start + (count - 1) * step
+            for j in range(start // ics, last // ics + 1):
+                lo = j * ics
+                k0 = 0 if lo <= start else (lo - start + step - 1) // step
+                k1 = (lo + ics - start + step - 1) // step
+                if k1 > count:
+                    k1 = count
+                if k1 > k0:
+                    J[d][nper[d]] = j
+                    IS[d][nper[d]] = start + k0 * step - lo
+                    IC[d][nper[d]] = k1 - k0
+                    AO[d][nper[d]] = <int64_t>k0 * sb.stride[d]
+                    nper[d] += 1
+            if nper[d] == 0:
+                free(buf)
+                free(abuf)
+                return 0
+            idx[d] = 0
+        while True:
+            t = &out[n]
+            t.box.ndim = nd
+            t.box.itemsize = sb.itemsize
+            t.box.arr = sb.arr
+            lin = 0
+            for d in range(nd):
+                lin = lin * (sb.shape[d] // self.inner.c.shape[d]) + J[d][idx[d]]
+                t.box.shape[d] = self.inner.c.shape[d]
+                t.box.start[d] = IS[d][idx[d]]
+                t.box.step[d] = sb.step[d]
+                t.box.count[d] = IC[d][idx[d]]
+                t.box.stride[d] = sb.stride[d]
+                t.box.arr += AO[d][idx[d]]
+            off = pairs[2 * lin]
+            if off == <uint64_t>(-1):
+                t.src = NULL
+                t.srclen = 0
+            else:
+                t.src = base + off
+                t.srclen = pairs[2 * lin + 1]
+            n += 1
+            d = nd - 1
+            while d >= 0:
+                idx[d] += 1
+                if idx[d] < nper[d]:
+                    break
+                idx[d] = 0
+                d -= 1
+            if d < 0:
+                break
+        free(buf)
+        free(abuf)
+        return n
+
     def read(self, list items, arr):
         """items: (box over the shard, source); source is None (missing
         shard: fill), a whole shard buffer, or (pairs, {inner index: bytes})
         for a partial fetch.  CodecError.index names the failing item."""
         cdef ozf_box sb
+        cdef size_t nitems = len(items), i, n = 0, got, failed, k
+        cdef const uint8_t[::1] v
+        cdef const uint64_t[:, ::1] pv
+        cdef const uint8_t* fp = self.inner.fill
+        cdef ozf_read_task* whole = NULL
+        cdef size_t* wowner = NULL
+        cdef ozf_status* st = NULL
         span = _array_span(arr)
         tasks = []
         owner = []
-        cdef const uint8_t* fp
-        for i, (box, source) in enumerate(items):
-            _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
-            if source is None:
-                fp = self.inner.fill
-                with nogil:
-                    ozf_box_fill(&sb, fp)
-                continue
-            try:
-                if isinstance(source, tuple):
-                    pairs, parts = source
-                else:
-                    pairs = self.split(source)
-                    parts = None
-            except CodecError as e:
-                raise CodecError(str(e), i) from None
-            for lin, ibox in self._plan(&sb, span):
-                off, nb = int(pairs[lin, 0]), int(pairs[lin, 1])
-                if off == 0xFFFFFFFFFFFFFFFF:
-                    src = None
-                elif parts is None:
-                    src = source[off:off + nb] if not isinstance(source, _np.ndarray) else source[off:off + nb]
-                else:
-                    src = parts[lin]
-                tasks.append((ibox, src))
-                owner.append(i)
+        keep = []
         try:
-            self.inner.read(tasks, arr)
-        except CodecError as e:
-            raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
+            whole = <ozf_read_task*>malloc((nitems * self.n_inner + 1) * sizeof(ozf_read_task))
+            wowner = <size_t*>malloc((nitems * self.n_inner + 1) * sizeof(size_t))
+            if whole == NULL or wowner == NULL:
+                raise MemoryError()
+            for i in range(nitems):
+                box, source = items[i]
+                _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
+                if source is None:
+                    with nogil:
+                        ozf_box_fill(&sb, fp)
+                    continue
+                try:
+                    if isinstance(source, tuple):
+                        pairs, parts = source
+                    else:
+                        pairs = self.split(source)
+                        parts = None
+                except CodecError as e:
+                    raise CodecError(str(e), i) from None
+                if parts is None:
+                    v = _u8(source)
+                    pv = pairs
+                    keep.append(v)
+                    keep.append(pairs)
+                    with nogil:
+                        got = self._whole_tasks(&sb, &pv[0, 0], _bufptr(v), whole + n)
+                    if got == <size_t>-1:
+                        raise MemoryError()
+                    for k in range(n, n + got):
+                        wowner[k] = i
+                    n += got
+                    continue
+                for lin, ibox in self._plan(&sb, span):
+                    if pairs[lin, 0] == 0xFFFFFFFFFFFFFFFF:
+                        src = None
+                    else:
+                        src = parts[lin]
+                    tasks.append((ibox, src))
+                    owner.append(i)
+            if n:
+                st = <ozf_status*>malloc(n * sizeof(ozf_status))
+                if st == NULL:
+                    raise MemoryError()
+                with nogil:
+                    failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st)
+                if failed:
+                    for k in range(n):
+                        if st[k].code:
+                            msg = st[k].msg.decode("utf-8", "replace")
+                            raise CodecError(f"inner chunk: {msg}", wowner[k])
+            if tasks:
+                try:
+                    self.inner.read(tasks, arr)
+                except CodecError as e:
+                    raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
+        finally:
+            free(whole)
+            free(wowner)
+            free(st)
 
     def write(self, list items, arr, bint write_empty):
         """items: (box over the shard, old) with old None or the current
@@ -312,6 +455,7 @@ cdef class ShardKernel:
         cdef size_t i, k, n = self.n_inner
         span = _array_span(arr)
         tasks = []
+        owner = []
         plans = []
         for i, (box, old) in enumerate(items):
             _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
@@ -333,11 +477,12 @@ cdef class ShardKernel:
                         src = old[int(pairs[lin, 0]):int(pairs[lin, 0] + pairs[lin, 1])]
                 touched[lin] = len(tasks)
                 tasks.append((ibox, src))
+                owner.append(i)
             plans.append((old, pairs, touched))
         try:
             encoded = self.inner.write(tasks, arr, write_empty)
         except CodecError as e:
-            raise CodecError(f"inner chunk: {e}", e.index) from None
+            raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
         results = []
         for old, pairs, touched in plans:
             parts = [None] * n
@@ -355,6 +500,11 @@ cdef class ShardKernel:
         cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
         cdef const uint8_t[::1] v
         cdef uint8_t[::1] ov
+        cdef const size_t[::1] ordv
+        cdef const size_t* ordp = NULL
+        if self.order_ is not None:
+            ordv = self.order_
+            ordp = &ordv[0]
         keep = []
         try:
             if not (p and lens):
@@ -376,7 +526,8 @@ cdef class ShardKernel:
             out = _np.empty(total, dtype=_np.uint8)
             ov = out
             with nogil:
-                size = ozf_shard_assemble(n, p, lens, self.index_at_start, self.checksum, self.big, &ov[0])
+                size = ozf_shard_assemble(n, p, lens, ordp, self.index_at_start, self.checksum, self.big,
+                                          &ov[0])
             return out
         finally:
             free(p)

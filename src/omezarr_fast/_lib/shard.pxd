@@ -23,7 +23,7 @@ cdef extern from "shard.h" nogil:
                                uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
                                uint64_t *pairs, ozf_status *st)
     void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int big, uint8_t *out)
-    size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len,
+    size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                               int index_at_start, int checksum, int big, uint8_t *out)
 
     ctypedef struct ozf_read_task:
