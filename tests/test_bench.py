@@ -225,8 +225,9 @@ def test_run_benchmark_with_fake_runner_and_time_budget():
     assert len(report.results[0].decode_n.samples) == 2
     assert report.memcpy.ratio == 1.0 and report.memcpy.codecs is None
     d = report.to_dict()
-    json.dumps(d)
     assert d["results"][0]["codecs"][1]["name"] == "zstd"
+    back = bench.BenchReport.from_dict(json.loads(json.dumps(d)))
+    assert back.to_dict() == d
 
     # A budget already spent skips every configuration and says which.
     report = bench.run_benchmark(src, configs, chunk_shape=(4, 4), repeats=1, threads=1, time_budget=1e-9,
@@ -239,10 +240,12 @@ def test_run_benchmark_detects_a_bad_round_trip():
         def decode_batch(self, datas, threads):
             return [np.ones((4, 4), np.uint16) for _ in datas]
 
-    cfg = bench.make_config([{"name": "bytes"}])
-    with pytest.raises(BenchError, match="did not round-trip"):
-        bench.run_benchmark(np.zeros((4, 4), np.uint16), [cfg], repeats=1, threads=1,
-                            runner_factory=lambda *a: Liar())
+    liar, honest = bench.make_config([{"name": "bytes"}]), bench.make_config([{"name": "gzip"}])
+    report = bench.run_benchmark(np.zeros((4, 4), np.uint16), [liar, honest], repeats=1, threads=1,
+                                 runner_factory=lambda cfg, *a: Liar() if cfg is liar else FakeRunner())
+    assert report.failed == [("uncompressed", "uncompressed (fake) did not round-trip chunk 0")]
+    assert [r.name for r in report.results] == ["gzip ?"]     # the others are still measured
+    assert bench.BenchReport.from_dict(report.to_dict()).failed == report.failed
 
 
 @pytest.mark.parametrize("engine", ["native", "zarr"])
@@ -276,3 +279,12 @@ def test_slow_configurations_get_fewer_repeats():
     assert r.repeats == 1 and len(r.encode_1.samples) == 1 and len(r.decode_n.samples) == 1
     r = bench.measure_config(cfg, chunks, threads=2, repeats=5, runner=FakeRunner(), min_time=0)
     assert r.repeats == 5 and len(r.decode_1.samples) == 5
+
+
+def test_run_benchmark_restores_the_thread_count():
+    import omezarr_fast
+
+    before = omezarr_fast.get_num_threads()
+    cfg = bench.codec_grid("uint8", 1, zstd_levels=(1,), blosc_cnames=(), gzip_levels=(), uncompressed=False)
+    bench.run_benchmark(np.zeros(64, np.uint8), cfg, chunk_shape=(16,), repeats=1, threads=before + 1)
+    assert omezarr_fast.get_num_threads() == before

@@ -106,6 +106,7 @@ def test_min_decode_mbps_unreachable(small_npy, capsys):
     ("empty", ["empty.npy"], "the array is empty"),
     ("small", ["small.npy", "--codecs", '[{"name": "nosuchcodec"}]'], "unknown codec name 'nosuchcodec'"),
     ("small", ["small.npy", "--codecs", "[{"], "--codecs is not valid JSON"),
+    ("small", ["--codecs", ZSTD1, "small.npy"], "'small.npy' (--codecs takes every word after it: put INPUT first)"),
     ("small", ["small.npy", "--chunks", "1,2"], "--chunks '1,2' must give 4 positive sizes"),
     ("small", ["small.npy", "--codecs", '[{"name": "zstd", "configuration": {"level": "high"}}]'], "zstd"),
     ("small", ["small.npy", "--transpose", "0,1"], "transpose order [0, 1] is not a permutation"),

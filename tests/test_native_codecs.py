@@ -256,6 +256,9 @@ def test_bad_config_names_key():
             ChunkCodec(codecs, (4, 4), "<u2")
     with pytest.raises(ValueError, match="dtype"):
         ChunkCodec([bytes_codec()], (4,), "U4")
+    for shape in [(-1,), (2**64,), (2**40, 2**40), (1.5,)]:
+        with pytest.raises(ValueError, match="chunk"):
+            ChunkCodec([bytes_codec()], shape, "<u2")
 
 
 def test_wrong_array_shape_or_dtype():

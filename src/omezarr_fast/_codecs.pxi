@@ -122,7 +122,7 @@ cdef int fill_chain(ozf_chain* c, list codecs, tuple chunk_shape, object dtype) 
     memset(c, 0, sizeof(ozf_chain))
     c.ndim = len(chunk_shape)
     for k, n in enumerate(chunk_shape):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 2**62:
             raise ValueError(f"chunk_shape must hold non-negative ints, got {chunk_shape!r}")
         c.shape[k] = n
     c.itemsize = dt.itemsize

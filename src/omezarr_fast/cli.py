@@ -95,8 +95,8 @@ def register_bench(sub) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def _configs(args, src):
-    from omezarr_fast.bench import QUICK, codec_grid, make_config, parse_codecs_json, with_bytes_codec
+def _configs(args, src, chains):
+    from omezarr_fast.bench import QUICK, codec_grid, make_config, with_bytes_codec
     from omezarr_fast.bench.runners import canonical
 
     grid = args.grid or ("none" if args.codecs else "full")
@@ -108,8 +108,8 @@ def _configs(args, src):
                 kw[name] = getattr(args, name)
         kw["transposes"] = [None] + (args.transpose or [])
         configs = codec_grid(src.dtype, len(src.shape), **kw)
-    for text in args.codecs:
-        configs.append(make_config(canonical(with_bytes_codec(parse_codecs_json(text), src.dtype))))
+    for chain in chains:
+        configs.append(make_config(canonical(with_bytes_codec(chain, src.dtype))))
     if not configs:
         raise UserError("nothing to measure: --grid none and no --codecs")
     return configs
@@ -124,11 +124,12 @@ def cmd_bench(args) -> int:
     rep._need("rich.console")
     if args.plot:
         rep._need("matplotlib")
+    chains = [bench.parse_codecs_json(text) for text in args.codecs]   # JSON errors before any reading
     src = bench.open_input(args.input, args.level)
+    chunks = parse_chunks(args.chunks, len(src.shape)) if args.chunks else None
+    configs = _configs(args, src, chains)
     if src.synthetic:
         print("No INPUT given: measuring the built-in synthetic microscopy-like sample.", file=sys.stderr)
-    chunks = parse_chunks(args.chunks, len(src.shape)) if args.chunks else None
-    configs = _configs(args, src)
 
     from rich.console import Console
 

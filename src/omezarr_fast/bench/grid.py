@@ -139,7 +139,8 @@ def parse_codecs_json(text: str) -> list[dict]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise BenchError(f"--codecs is not valid JSON ({e.msg} at char {e.pos}): {text!r}") from None
+        hint = "" if text.lstrip()[:1] in "[{" else " (--codecs takes every word after it: put INPUT first)"
+        raise BenchError(f"--codecs is not valid JSON ({e.msg} at char {e.pos}): {text!r}{hint}") from None
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list) or not value:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import textwrap
 
 from omezarr_fast.bench.errors import BenchError
@@ -104,6 +105,8 @@ def print_table(report, recommended=None, console=None) -> None:
     fewer = [r.name for r in report.results if r.repeats < report.repeats]
     if fewer:
         console.print(f"slow to encode, so fewer repeats (no spread shown): {', '.join(fewer)}")
+    for name, error in report.failed:
+        console.print(f"[red]failed: {name}: {error}[/]", markup=True, highlight=False)
     if report.skipped:
         console.print(f"[yellow]time budget of {report.time_budget:g} s reached: skipped "
                       f"{len(report.skipped)} configuration(s): {', '.join(report.skipped)}[/]")
@@ -115,6 +118,22 @@ def print_table(report, recommended=None, console=None) -> None:
                       soft_wrap=True, markup=False, highlight=False)
         console.print('zarr.json "codecs": ' + json.dumps(recommended.codecs), soft_wrap=True, markup=False,
                       highlight=False)
+
+
+def _label_front(ax, front, report) -> None:
+    """Names front points, skipping any too close to one already named (in axis fractions)."""
+    xs = [math.log10(max(r.speed(d), 1e-9)) for r in report.results for d in ("decode", "encode")]
+    ys = [r.ratio for r in report.results]
+    xspan, yspan = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    placed = []
+    for x, y, name in sorted(front, key=lambda p: -p[1]):
+        fx, fy = (math.log10(max(x, 1e-9)) - min(xs)) / xspan, (y - min(ys)) / yspan
+        if any(abs(fx - px) < 0.18 and abs(fy - py) < 0.06 for px, py in placed):
+            continue
+        placed.append((fx, fy))
+        right = fx > 0.7   # near the right edge: text to the left of the point
+        ax.annotate(name, (x, y), xytext=(-6 if right else 6, 4), textcoords="offset points", fontsize=7,
+                    ha="right" if right else "left", zorder=5)
 
 
 def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100) -> None:
@@ -142,8 +161,7 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
                     label="Pareto front")
             ax.scatter([p[0] for p in front], [p[1] for p in front], s=90, facecolors="none",
                        edgecolors="black", linewidths=1.5, zorder=4)
-            for x, y, name in front:
-                ax.annotate(name, (x, y), xytext=(6, 4), textcoords="offset points", fontsize=7, zorder=5)
+            _label_front(ax, front, report)
         if report.memcpy is not None:
             ax.axvline(report.memcpy.speed(direction), color="grey", ls="--", lw=1, label="memcpy")
         ax.set_xscale("log")

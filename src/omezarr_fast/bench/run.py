@@ -11,7 +11,7 @@ import numpy as np
 
 from omezarr_fast.bench.errors import BenchError
 from omezarr_fast.bench.grid import CodecConfig
-from omezarr_fast.bench.measure import Result, measure_config, measure_memcpy
+from omezarr_fast.bench.measure import Result, Stat, measure_config, measure_memcpy
 from omezarr_fast.bench.pareto import mark_fronts
 from omezarr_fast.bench.runners import Runner, make_runner
 from omezarr_fast.bench.sampling import Source, guess_chunk_shape, sample_chunks
@@ -31,6 +31,7 @@ class BenchReport:
     results: list[Result]
     memcpy: Result | None
     skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
     time_budget: float | None = None
     elapsed: float = 0.0
     machine: dict = field(default_factory=dict)
@@ -41,11 +42,28 @@ class BenchReport:
             "dtype": self.dtype, "chunk_shape": list(self.chunk_shape),
             "sampled_chunks": [list(p) for p in self.sampled_chunks], "sample_bytes": self.sample_bytes,
             "threads": self.threads, "repeats": self.repeats, "time_budget": self.time_budget,
-            "elapsed_s": round(self.elapsed, 3), "skipped": self.skipped, "machine": self.machine,
+            "elapsed_s": round(self.elapsed, 3), "skipped": self.skipped,
+            "failed": [{"name": n, "error": e} for n, e in self.failed], "machine": self.machine,
             "units": "MB/s = 10^6 uncompressed bytes per second; ratio = uncompressed / compressed bytes",
             "memcpy": self.memcpy.to_dict() if self.memcpy else None,
             "results": [r.to_dict() for r in self.results],
         }
+
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BenchReport:
+        """A report read back from ``to_dict()`` / ``--json`` output (to re-print or re-plot it)."""
+        def result(r):
+            stats = {k: Stat(**r[k]) for k in ("encode_1", "decode_1", "encode_n", "decode_n")}
+            return Result(r["name"], r["family"], r["codecs"], r["engine"], r["raw_bytes"], r["encoded_bytes"],
+                          **stats, repeats=r.get("repeats", 1), pareto_decode=r["pareto_decode"],
+                          pareto_encode=r["pareto_encode"])
+
+        return cls(d["source"], d["synthetic"], tuple(d["shape"]), d["dtype"], tuple(d["chunk_shape"]),
+                   [tuple(p) for p in d["sampled_chunks"]], d["sample_bytes"], d["threads"], d["repeats"],
+                   [result(r) for r in d["results"]], result(d["memcpy"]) if d.get("memcpy") else None,
+                   d.get("skipped", []), [(f["name"], f["error"]) for f in d.get("failed", [])],
+                   d.get("time_budget"), d.get("elapsed_s", 0.0), d.get("machine", {}))
 
 
 def machine_info() -> dict:
@@ -83,10 +101,20 @@ def run_benchmark(source: Source | np.ndarray, configs: Sequence[CodecConfig], *
         raise BenchError(f"repeats must be >= 1, got {repeats}")
     if time_budget is not None and time_budget <= 0:
         raise BenchError(f"time budget must be > 0 seconds, got {time_budget}")
-    if threads is None:
-        import omezarr_fast
+    import omezarr_fast
 
-        threads = omezarr_fast.get_num_threads()
+    pool_threads = omezarr_fast.get_num_threads()
+    if threads is None:
+        threads = pool_threads
+    try:
+        return _run(source, configs, chunk_shape, repeats, threads, time_budget, engine, max_chunks,
+                    max_sample_bytes, pareto_threads, runner_factory, progress)
+    finally:
+        omezarr_fast.set_num_threads(pool_threads)
+
+
+def _run(source, configs, chunk_shape, repeats, threads, time_budget, engine, max_chunks, max_sample_bytes,
+         pareto_threads, runner_factory, progress) -> BenchReport:
     if not configs:
         raise BenchError("no codec configurations to measure")
     start = time.perf_counter()
@@ -106,17 +134,21 @@ def run_benchmark(source: Source | np.ndarray, configs: Sequence[CodecConfig], *
         runners = [runner_factory(c, chunk, chunks[0].dtype) for c in configs]
 
     memcpy = measure_memcpy(chunks, threads=threads, repeats=repeats)
-    results, skipped = [], []
+    results, skipped, failed = [], [], []
     for i, (cfg, runner) in enumerate(zip(configs, runners)):
         if time_budget is not None and time.perf_counter() - start > time_budget:
             skipped = [c.name for c in configs[i:]]
             break
         if progress:
             progress(cfg.name, i, len(configs))
-        results.append(measure_config(cfg, chunks, threads=threads, repeats=repeats, runner=runner))
+        try:
+            results.append(measure_config(cfg, chunks, threads=threads, repeats=repeats, runner=runner))
+        except (ValueError, RuntimeError) as e:
+            # One chain failing (a round trip that differs, a codec error) must not lose the others.
+            failed.append((cfg.name, str(e)))
     if progress:
         progress("", len(configs), len(configs))
     mark_fronts(results, pareto_threads)
     return BenchReport(source.description, source.synthetic, source.shape, str(source.dtype), chunk, positions,
-                       sum(c.nbytes for c in chunks), threads, repeats, results, memcpy, skipped, time_budget,
-                       time.perf_counter() - start, machine_info())
+                       sum(c.nbytes for c in chunks), threads, repeats, results, memcpy, skipped,
+                       failed, time_budget, time.perf_counter() - start, machine_info())
