@@ -6,5 +6,6 @@ together.  Rule of the house: validate and allocate in Python-visible code,
 call C with the GIL released, map C errors to Python exceptions.
 """
 include "_pool.pxi"
-include "_codecs.pxi"
 include "_downsample.pxi"
+include "_codecs.pxi"
+include "_shard.pxi"

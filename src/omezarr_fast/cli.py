@@ -173,6 +173,186 @@ def cmd_bench(args) -> int:
     return status
 
 
+def register_info(sub) -> None:
+    p = sub.add_parser(
+        "info", help="show an OME-Zarr hierarchy: levels, shapes, dtypes, chunks/shards, codecs, sizes",
+        description="Describe an OME-Zarr image, label image, plate, well or bioformats2raw container "
+                    "(or a plain zarr array): every level's shape, dtype, chunks, shards, codecs, bytes "
+                    "on disk and compression ratio, and the labels inside.")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group or zarr array directory")
+    p.add_argument("--json", action="store_true", help="print the description as JSON")
+    p.set_defaults(func=cmd_info)
+
+
+def cmd_info(args) -> int:
+    import json
+
+    from omezarr_fast.info import describe, format_description
+
+    try:
+        d = describe(args.path)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    except ValueError as e:
+        raise UserError(str(e).splitlines()[0]) from None
+    print(json.dumps(d, indent=2) if args.json else format_description(d))
+    return 0
+
+
+def register_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate", help="check an OME-Zarr 0.4/0.5 hierarchy against the spec (exit 0 valid, 1 invalid)",
+        description="Validate the OME-Zarr metadata of PATH and everything under it (arrays included) "
+                    "against the 0.4/0.5 specification: the JSON schemas' rules plus the semantic "
+                    "rules of the spec text. Exit status 0 when valid, 1 when not.")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs)")
+    p.add_argument("--strict", action="store_true", help="also fail on the spec's SHOULDs (warnings)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"valid": bool, "message": str} (the ngff-spec conformance format)')
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    import json
+
+    from omezarr_fast.ngff import validate_path
+
+    result = validate_path(args.path, strict=args.strict)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        if result.valid:
+            print(f"{args.path}: {result.message} (OME-Zarr {result.version})")
+        else:
+            print(f"{args.path}: invalid", file=sys.stderr)
+            for e in result.errors:
+                print(f"  error: {e}", file=sys.stderr)
+        for w in result.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return 0 if result.valid else 1
+
+
+def _pyramid_options(p) -> None:
+    p.add_argument("--levels", type=_positive(int), help="number of levels, level 0 included "
+                   "(default: until every downsampled side fits one chunk)")
+    p.add_argument("--min-size", type=_positive(int), metavar="N",
+                   help="instead of --levels: stop before a downsampled side gets below N")
+    p.add_argument("--method", default=None,
+                   help="downsampling method: mean (default), mode (labels), median, min, max, stride")
+    p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
+    p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
+
+
+def register_convert(sub) -> None:
+    p = sub.add_parser(
+        "convert", help="write TIFF, HDF5, .npy or (OME-)Zarr as an OME-Zarr image with a pyramid",
+        description="Convert INPUT to an OME-Zarr image at OUTPUT (0.5: zarr v3, sharded, zstd-3 by "
+                    "default) with a multiscale pyramid, streaming shard by shard. INPUT: .tif/.tiff "
+                    "(tifffile), file.h5:/dataset (h5py), .npy, a zarr array, or an OME-Zarr 0.4/0.5 "
+                    "image (its axes, pixel sizes, units and name are kept; labels are not copied).",
+        epilog="examples:\n"
+               f"  {PROG} convert stack.tif out.ome.zarr --axes zyx --scale 2,0.5,0.5 --units micrometer\n"
+               f"  {PROG} convert old_v04.ome.zarr new.ome.zarr\n"
+               f"  {PROG} convert data.h5:/raw out.ome.zarr --chunks 32,128,128 --shards 64,1024,1024",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("output", metavar="OUTPUT")
+    p.add_argument("--axes", help="axis names, e.g. tczyx (default by ndim: yx, zyx, czyx, tczyx)")
+    p.add_argument("--scale", help="level-0 pixel size per axis, comma-separated")
+    p.add_argument("--units", help="one unit for every space axis (e.g. micrometer), or one per axis "
+                                   "comma-separated (empty for none)")
+    p.add_argument("--chunks", type=_int_list, help="inner chunk shape (default about 1 MiB)")
+    p.add_argument("--shards", type=_int_list, help="shard shape, a multiple of the chunks (default ~32 MiB)")
+    p.add_argument("--version", choices=("0.4", "0.5"), default="0.5", dest="ngff_version",
+                   help="OME-Zarr version to write (default 0.5)")
+    p.add_argument("--name", help="multiscale name (default: the input's, else 'image')")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _pyramid_options(p)
+    p.set_defaults(func=cmd_convert)
+
+
+def _floats(text, what):
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise UserError(f"--{what}: expected comma-separated numbers, got {text!r}") from None
+
+
+def cmd_convert(args) -> int:
+    from pathlib import Path
+
+    from omezarr_fast import ngff
+    from omezarr_fast.bench.sampling import open_input
+    from omezarr_fast.image import image_layout, open_image, write_image
+
+    kw = {}
+    src = Path(args.input)
+    if src.is_dir() and ngff.detect_version(_attrs_or_empty(src)):
+        img = open_image(src)
+        data = img.levels[0]
+        kw = image_layout(img)
+    else:
+        data = open_input(args.input).array
+    ndim = len(data.shape)
+    if args.axes:
+        kw["axes"] = args.axes
+        kw.pop("scale", None), kw.pop("units", None), kw.pop("translation", None)
+    axes = kw.get("axes") or {2: "yx", 3: "zyx", 4: "czyx", 5: "tczyx"}.get(ndim)
+    if axes is None:
+        raise UserError(f"{args.input} has {ndim} dimensions; OME-Zarr images have 2 to 5")
+    if args.scale:
+        kw["scale"] = _floats(args.scale, "scale")
+    if args.units:
+        parts = args.units.split(",")
+        if len(parts) == 1:
+            kw["units"] = {a: parts[0] for a in axes if a in "zyx"}
+        else:
+            kw["units"] = [u or None for u in parts]
+    if args.name:
+        kw["name"] = args.name
+    method = args.method or "mean"
+    write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards,
+                codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
+                levels=args.levels, min_size=args.min_size, method=method,
+                version=args.ngff_version, overwrite=args.overwrite,
+                progress=False if args.no_progress else None)
+    img = open_image(args.output)
+    print(f"{args.output}: OME-Zarr {img.version}, {len(img.levels)} levels, "
+          f"shapes {', '.join(str(a.shape) for a in img.levels)}")
+    return 0
+
+
+def _attrs_or_empty(path):
+    from omezarr_fast import ngff
+
+    try:
+        return ngff.read_attributes(path)
+    except (ValueError, OSError):
+        return {}
+
+
+def register_pyramid(sub) -> None:
+    p = sub.add_parser(
+        "pyramid", help="rebuild the lower levels of an OME-Zarr image from its level 0",
+        description="Replace every level but 0 of the image at PATH with a pyramid streamed from "
+                    "level 0 (to add levels, change the method or fix a broken pyramid). Level 0, "
+                    "omero metadata and labels are kept.")
+    p.add_argument("path", metavar="PATH")
+    _pyramid_options(p)
+    p.set_defaults(func=cmd_pyramid)
+
+
+def cmd_pyramid(args) -> int:
+    from omezarr_fast.image import rebuild_pyramid
+
+    img = rebuild_pyramid(args.path, levels=args.levels, min_size=args.min_size, method=args.method,
+                          codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
+                          progress=False if args.no_progress else None)
+    print(f"{args.path}: {len(img.levels)} levels, shapes {', '.join(str(a.shape) for a in img.levels)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast zarr v3 / OME-Zarr tools.")
     from omezarr_fast import __version__
@@ -180,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_bench(sub)
+    register_info(sub)
+    register_validate(sub)
+    register_convert(sub)
+    register_pyramid(sub)
     return parser
 
 
@@ -190,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (BenchError, UserError) as e:
+    except (BenchError, UserError, ValueError, TypeError, KeyError, FileExistsError) as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a file we could not read or write

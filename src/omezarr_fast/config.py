@@ -20,8 +20,8 @@ ZARR_CODECS = {name: f"zarr.codecs.{mod}.{cls}" for name, (mod, cls) in {
 
 # The codec pipeline joins these settings when it lands:
 #   "codec_pipeline.path": "omezarr_fast.CodecPipeline"  (zarr's: "zarr.core.codec_pipeline.BatchedCodecPipeline")
-_PIPELINE_ON: dict[str, str] = {}
-_PIPELINE_OFF: dict[str, str] = {}
+_PIPELINE_ON: dict[str, str] = {"codec_pipeline.path": "omezarr_fast.CodecPipeline"}
+_PIPELINE_OFF: dict[str, str] = {"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
 
 
 def _settings(on: bool) -> dict[str, str]:

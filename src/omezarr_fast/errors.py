@@ -11,3 +11,13 @@ class CodecError(ValueError):
     def __init__(self, message: str, index: int | None = None):
         super().__init__(message)
         self.index = index
+
+
+class ChunkError(CodecError):
+    """A stored chunk or shard is corrupt, truncated or fails its checksum.
+
+    The message and ``.key`` name the store key."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key

@@ -1,0 +1,182 @@
+"""omezarr_fast.CodecPipeline vs zarr's Batched and Fused pipelines, zarrs and
+tensorstore, on one microscopy-like uint16 volume in a local directory.
+
+    python benchmarks/compare_pipeline.py                 # 128x1024x1024 (256 MB)
+    python benchmarks/compare_pipeline.py --shape 64,512,512 --repeat 2
+
+Layouts: sharded (shards 64x512x512, inner 32^3, zstd 3), unsharded (chunks
+64x256x256, zstd 3), sharded blosc (zstd clevel 5, shuffle).  Per layout:
+full read and full write (MB/s of uncompressed data) and 64 random 64^3
+patch reads (seconds).  Peers run interleaved (A B C D E, A B C D E, ...),
+best of --repeat.  Also the codec limit: single-thread zstd-3 (python
+zstandard) on the same 32^3 chunks, times the cores.  Prints markdown.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import zarr
+from zarr.codecs import BloscCodec, ZstdCodec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from data import microscopy_like  # noqa: E402
+
+import omezarr_fast  # noqa: E402,F401  (registers the pipeline)
+
+PIPELINES = {
+    "omezarr_fast": "omezarr_fast.CodecPipeline",
+    "zarr Batched": "zarr.core.codec_pipeline.BatchedCodecPipeline",
+    "zarr Fused": "zarr.core.codec_pipeline.FusedCodecPipeline",
+}
+try:
+    import zarrs  # noqa: F401
+    PIPELINES["zarrs"] = "zarrs.ZarrsCodecPipeline"
+except ImportError:
+    pass
+try:
+    import tensorstore as ts
+except ImportError:
+    ts = None
+
+
+def layouts(shape):
+    s = tuple(min(a, b) for a, b in zip(shape, (64, 512, 512)))
+    c = tuple(min(a, b) for a, b in zip(shape, (64, 256, 256)))
+    zstd = [ZstdCodec(level=3)]
+    return {
+        "sharded zstd-3": dict(chunks=(32, 32, 32), shards=s, compressors=zstd),
+        "unsharded zstd-3": dict(chunks=c, compressors=zstd),
+        "sharded blosc-zstd-5": dict(chunks=(32, 32, 32), shards=s,
+                                     compressors=[BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")]),
+    }
+
+
+def open_zarr(path, peer):
+    with zarr.config.set({"codec_pipeline.path": PIPELINES[peer]}):
+        return zarr.open_array(zarr.storage.LocalStore(path), mode="r+")
+
+
+def ts_open(path):
+    return ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(path)}}).result()
+
+
+def read_full(peer, path):
+    if peer == "tensorstore":
+        return ts_open(path).read().result()
+    return open_zarr(path, peer)[:]
+
+
+def write_full(peer, path, template, data):
+    if path.exists():
+        shutil.rmtree(path)
+    shutil.copytree(template, path)  # metadata only
+    if peer == "tensorstore":
+        ts_open(path).write(data).result()
+    else:
+        open_zarr(path, peer)[:] = data
+
+
+def read_patches(peer, path, corners):
+    if peer == "tensorstore":
+        a = ts_open(path)
+        futs = [a[z:z + 64, y:y + 64, x:x + 64].read() for z, y, x in corners]
+        return [f.result() for f in futs]
+    a = open_zarr(path, peer)
+    return [a[z:z + 64, y:y + 64, x:x + 64] for z, y, x in corners]
+
+
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def codec_limit(data):
+    import zstandard
+    chunks = [np.ascontiguousarray(data[z:z + 32, y:y + 32, x:x + 32])
+              for z in range(0, min(64, data.shape[0]), 32)
+              for y in range(0, min(256, data.shape[1]), 32) for x in range(0, min(256, data.shape[2]), 32)]
+    nbytes = sum(c.nbytes for c in chunks)
+    cc, dc = zstandard.ZstdCompressor(level=3), zstandard.ZstdDecompressor()
+    enc = [cc.compress(c.tobytes()) for c in chunks]
+    te = min(timed(lambda: [cc.compress(c.tobytes()) for c in chunks]) for _ in range(3))
+    td = min(timed(lambda: [dc.decompress(e, max_output_size=c.nbytes) for e, c in zip(enc, chunks)])
+             for _ in range(3))
+    cores = len(os.sched_getaffinity(0))
+    return nbytes / td / 1e6 * cores, nbytes / te / 1e6 * cores, cores, nbytes / sum(map(len, enc))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shape", default="128,1024,1024")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", default=None, help="where to write (default: a temp dir)")
+    ap.add_argument("--layouts", default=None, help="comma-separated subset of layout names")
+    args = ap.parse_args()
+    shape = tuple(int(x) for x in args.shape.split(","))
+    peers = list(PIPELINES) + (["tensorstore"] if ts is not None else [])
+    root = Path(args.dir or tempfile.mkdtemp(prefix="ozf-bench-"))
+    data = microscopy_like(shape, np.uint16, seed=0)
+    mb = data.nbytes / 1e6
+    rng = np.random.default_rng(1)
+    corners = [tuple(int(rng.integers(0, max(1, s - 64 + 1))) for s in shape) for _ in range(64)]
+    dec_lim, enc_lim, cores, ratio = codec_limit(data)
+    print(f"# pipeline comparison: {shape} uint16 ({mb:.0f} MB), {cores} cores, best of {args.repeat}, "
+          f"interleaved; zstd-3 ratio {ratio:.2f}\n")
+    print(f"codec limit (single-thread zstd-3 on 32^3 chunks x {cores}): decode {dec_lim:.0f} MB/s, "
+          f"encode {enc_lim:.0f} MB/s\n")
+    chosen = layouts(shape)
+    if args.layouts:
+        chosen = {k: v for k, v in chosen.items() if k in args.layouts.split(",")}
+    for name, kw in chosen.items():
+        ref = root / name.replace(" ", "_")
+        template = root / (name.replace(" ", "_") + "_template")
+        for p in (ref, template):
+            if p.exists():
+                shutil.rmtree(p)
+        with zarr.config.set({"codec_pipeline.path": PIPELINES["omezarr_fast"]}):
+            zarr.create_array(zarr.storage.LocalStore(template), shape=shape, dtype="u2", fill_value=0, **kw)
+            a = zarr.create_array(zarr.storage.LocalStore(ref), shape=shape, dtype="u2", fill_value=0, **kw)
+            a[:] = data
+        best = {p: {"read": 1e9, "write": 1e9, "patches": 1e9} for p in peers}
+        for _ in range(args.repeat):
+            for p in peers:
+                out = None
+
+                def r():
+                    nonlocal out
+                    out = read_full(p, ref)
+                best[p]["read"] = min(best[p]["read"], timed(r))
+                assert np.array_equal(out, data), f"{p} read wrong data"
+                del out
+                wpath = root / f"w_{p.replace(' ', '_')}"
+                best[p]["write"] = min(best[p]["write"], timed(lambda: write_full(p, wpath, template, data)))
+                best[p]["patches"] = min(best[p]["patches"], timed(lambda: read_patches(p, ref, corners)))
+            check = read_full("omezarr_fast", root / "w_tensorstore") if ts is not None else None
+            if check is not None:
+                assert np.array_equal(check, data), "omezarr_fast cannot read what tensorstore wrote"
+        o = best["omezarr_fast"]
+        print(f"## {name}\n")
+        print("| peer | read MB/s | write MB/s | 64 patches s | ours/read | ours/write | ours/patches |")
+        print("|---|---|---|---|---|---|---|")
+        for p in peers:
+            b = best[p]
+            print(f"| {p} | {mb / b['read']:.0f} | {mb / b['write']:.0f} | {b['patches']:.3f} | "
+                  f"{b['read'] / o['read']:.2f}x | {b['write'] / o['write']:.2f}x | "
+                  f"{b['patches'] / o['patches']:.2f}x |")
+        print(f"\nours vs codec limit: read {mb / o['read'] / dec_lim:.0%}, write {mb / o['write'] / enc_lim:.0%}\n",
+              flush=True)
+    if args.dir is None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+#include "shard.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "threadpool.h"
+
+static int fail(ozf_status *st, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msg, OZF_ERRLEN, fmt, ap);
+    va_end(ap);
+    st->code = code;
+    return code;
+}
+
+static void ok(ozf_status *st) {
+    st->code = OZF_OK;
+    st->msg[0] = 0;
+}
+
+/* ---- boxes ---- */
+
+int ozf_box_is_full(const ozf_box *b) {
+    for (int d = 0; d < b->ndim; d++)
+        if (b->start[d] != 0 || b->count[d] != b->shape[d] || (b->count[d] > 1 && b->step[d] != 1))
+            return 0;
+    return 1;
+}
+
+static void copy_item(uint8_t *dst, const uint8_t *src, size_t n) {
+    switch (n) {
+    case 1: *dst = *src; break;
+    case 2: memcpy(dst, src, 2); break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    default: memcpy(dst, src, n);
+    }
+}
+
+/* Walks the box: for every run along the last dimension calls the copy with
+ * the chunk and array addresses.  dir: 0 chunk->arr, 1 arr->chunk, 2 fill. */
+static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int dir) {
+    size_t is = b->itemsize;
+    int nd = b->ndim;
+    if (nd == 0) {
+        if (dir == 0) copy_item(b->arr, chunk, is);
+        else if (dir == 1) copy_item(chunk, b->arr, is);
+        else copy_item(b->arr, item, is);
+        return;
+    }
+    for (int d = 0; d < nd; d++)
+        if (b->count[d] == 0) return;
+    size_t cs[OZF_MAXDIM];
+    size_t s = is;
+    for (int d = nd - 1; d >= 0; d--) {
+        cs[d] = s;
+        s *= b->shape[d];
+    }
+    size_t idx[OZF_MAXDIM] = {0};
+    int L = nd - 1;
+    size_t n = b->count[L];
+    size_t cstep = b->step[L] * cs[L];
+    int64_t astep = b->stride[L];
+    int contiguous = (b->step[L] == 1 && astep == (int64_t)is);
+    for (;;) {
+        size_t coff = 0;
+        int64_t aoff = 0;
+        for (int d = 0; d < nd; d++) {
+            coff += (b->start[d] + idx[d] * b->step[d]) * cs[d];
+            aoff += (int64_t)idx[d] * b->stride[d];
+        }
+        uint8_t *c = chunk ? chunk + coff : NULL;
+        uint8_t *a = b->arr + aoff;
+        if (dir == 2) {
+            for (size_t k = 0; k < n; k++, a += astep) copy_item(a, item, is);
+        } else if (contiguous) {
+            if (dir == 0) memcpy(a, c, n * is);
+            else memcpy(c, a, n * is);
+        } else if (dir == 0) {
+            for (size_t k = 0; k < n; k++, a += astep, c += cstep) copy_item(a, c, is);
+        } else {
+            for (size_t k = 0; k < n; k++, a += astep, c += cstep) copy_item(c, a, is);
+        }
+        int d = L - 1;
+        while (d >= 0) {
+            if (++idx[d] < b->count[d]) break;
+            idx[d] = 0;
+            d--;
+        }
+        if (d < 0) return;
+    }
+}
+
+void ozf_box_scatter(const ozf_box *b, const uint8_t *chunk) { box_walk(b, (uint8_t *)chunk, NULL, 0); }
+void ozf_box_gather(const ozf_box *b, uint8_t *chunk) { box_walk(b, chunk, NULL, 1); }
+void ozf_box_fill(const ozf_box *b, const uint8_t *item) { box_walk(b, NULL, item, 2); }
+
+/* 1 if the box's array region is laid out exactly like the C-ordered chunk. */
+static int box_is_chunk_layout(const ozf_box *b) {
+    if (!ozf_box_is_full(b)) return 0;
+    int64_t s = (int64_t)b->itemsize;
+    for (int d = b->ndim - 1; d >= 0; d--) {
+        if (b->shape[d] > 1 && b->stride[d] != s) return 0;
+        s *= (int64_t)b->shape[d];
+    }
+    return 1;
+}
+
+/* ---- shard index ---- */
+
+size_t ozf_shard_index_size(size_t n, int checksum) { return 16 * n + (checksum ? 4 : 0); }
+
+static uint64_t load64(const uint8_t *p, int big) {
+    uint64_t v = 0;
+    if (big)
+        for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    else
+        for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static void store64(uint8_t *p, uint64_t v, int big) {
+    for (int i = 0; i < 8; i++) p[big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+typedef struct {
+    uint64_t off, len;
+    size_t i;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
+                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
+                           uint64_t *pairs, ozf_status *st) {
+    ok(st);
+    size_t want = ozf_shard_index_size(n, checksum);
+    if (idxlen != want)
+        return fail(st, OZF_ECORRUPT, "shard index is %zu bytes, expected %zu", idxlen, want);
+    if (checksum) {
+        uint32_t crc = ozf_crc32c(0, idx, 16 * n);
+        uint32_t stored = (uint32_t)idx[16 * n] | (uint32_t)idx[16 * n + 1] << 8 |
+                          (uint32_t)idx[16 * n + 2] << 16 | (uint32_t)idx[16 * n + 3] << 24;
+        if (crc != stored)
+            return fail(st, OZF_ECHECKSUM, "shard index: crc32c mismatch (stored %08x, computed %08x)",
+                        stored, crc);
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t off = load64(idx + 16 * i, big), len = load64(idx + 16 * i + 8, big);
+        pairs[2 * i] = off;
+        pairs[2 * i + 1] = len;
+        if (off == OZF_SHARD_EMPTY && len == OZF_SHARD_EMPTY) continue;
+        if (off == OZF_SHARD_EMPTY || len == OZF_SHARD_EMPTY)
+            return fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu is half empty", i);
+        if (len > UINT64_MAX - off || (shard_len != UINT64_MAX && off + len > shard_len))
+            return fail(st, OZF_ECORRUPT,
+                        "shard index: inner chunk %zu (offset %llu, %llu bytes) runs past the end "
+                        "of the shard (%llu bytes)", i, (unsigned long long)off,
+                        (unsigned long long)len, (unsigned long long)shard_len);
+        if (len && off < index_hi && off + len > index_lo)
+            return fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu overlaps the index", i);
+        used++;
+    }
+    if (used < 2) return OZF_OK;
+    span *s = malloc(used * sizeof *s);
+    if (!s) return fail(st, OZF_ENOMEM, "out of memory checking the shard index");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(pairs[2 * i] == OZF_SHARD_EMPTY && pairs[2 * i + 1] == OZF_SHARD_EMPTY))
+            s[k++] = (span){pairs[2 * i], pairs[2 * i + 1], i};
+    qsort(s, used, sizeof *s, span_cmp);
+    for (k = 1; k < used; k++) {
+        if (s[k - 1].len && s[k].len && s[k - 1].off + s[k - 1].len > s[k].off) {
+            size_t a = s[k - 1].i, b = s[k].i;
+            free(s);
+            return fail(st, OZF_ECORRUPT, "shard index: inner chunks %zu and %zu overlap", a, b);
+        }
+    }
+    free(s);
+    return OZF_OK;
+}
+
+void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int big, uint8_t *out) {
+    for (size_t i = 0; i < 2 * n; i++) store64(out + 8 * i, pairs[i], big);
+    if (checksum) {
+        uint32_t crc = ozf_crc32c(0, out, 16 * n);
+        for (int i = 0; i < 4; i++) out[16 * n + i] = (uint8_t)(crc >> (8 * i));
+    }
+}
+
+size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
+                          int index_at_start, int checksum, int big, uint8_t *out) {
+    size_t isz = ozf_shard_index_size(n, checksum);
+    size_t pos = index_at_start ? isz : 0;
+    /* The index is written entry by entry in place, then checksummed. */
+    uint8_t *idx = index_at_start ? out : NULL;
+    if (!idx) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+            if (part[i]) total += len[i];
+        idx = out + total;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store64(idx + 16 * i, OZF_SHARD_EMPTY, big);
+        store64(idx + 16 * i + 8, OZF_SHARD_EMPTY, big);
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order ? order[k] : k;
+        if (i >= n || !part[i]) continue;
+        memcpy(out + pos, part[i], len[i]);
+        store64(idx + 16 * i, pos, big);
+        store64(idx + 16 * i + 8, len[i], big);
+        pos += len[i];
+    }
+    if (checksum) {
+        uint32_t crc = ozf_crc32c(0, idx, 16 * n);
+        for (int i = 0; i < 4; i++) idx[16 * n + i] = (uint8_t)(crc >> (8 * i));
+    }
+    return pos + (index_at_start ? 0 : isz);
+}
+
+/* ---- per-thread scratch for decoded chunks ---- */
+
+static __thread uint8_t *tls_buf;
+static __thread size_t tls_cap;
+
+static uint8_t *scratch(size_t n) {
+    if (n > tls_cap) {
+        free(tls_buf);
+        tls_buf = malloc(n ? n : 1);
+        tls_cap = tls_buf ? n : 0;
+    }
+    return tls_buf;
+}
+
+static void fill_pattern(uint8_t *dst, size_t nbytes, const uint8_t *item, size_t is) {
+    if (nbytes == 0) return;
+    int same = 1;
+    for (size_t k = 1; k < is; k++) same &= item[k] == item[0];
+    if (same) {
+        memset(dst, item[0], nbytes);
+        return;
+    }
+    size_t done = is < nbytes ? is : nbytes;
+    memcpy(dst, item, done);
+    while (done < nbytes) {
+        size_t m = done < nbytes - done ? done : nbytes - done;
+        memcpy(dst + done, dst, m);
+        done += m;
+    }
+}
+
+static int all_equal(const uint8_t *buf, size_t nbytes, const uint8_t *item, size_t is) {
+    uint8_t block[4096];
+    size_t bl = (sizeof block / is) * is;
+    fill_pattern(block, bl, item, is);
+    for (size_t p = 0; p < nbytes; p += bl) {
+        size_t m = nbytes - p < bl ? nbytes - p : bl;
+        if (memcmp(buf + p, block, m)) return 0;
+    }
+    return 1;
+}
+
+/* ---- read tasks ---- */
+
+typedef struct {
+    const ozf_chain *c;
+    const ozf_read_task *t;
+    const uint8_t *fill;
+    ozf_status *st;
+    size_t nbytes;
+} read_ctx;
+
+static void read_one(void *p, size_t i) {
+    read_ctx *r = p;
+    const ozf_read_task *t = &r->t[i];
+    ozf_status *st = &r->st[i];
+    ok(st);
+    if (!t->src) {
+        ozf_box_fill(&t->box, r->fill);
+        return;
+    }
+    if (box_is_chunk_layout(&t->box)) {
+        ozf_chain_decode(r->c, t->src, t->srclen, t->box.arr, st);
+        return;
+    }
+    uint8_t *buf = scratch(r->nbytes);
+    if (!buf) {
+        fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
+        return;
+    }
+    if (ozf_chain_decode(r->c, t->src, t->srclen, buf, st)) return;
+    ozf_box_scatter(&t->box, buf);
+}
+
+static size_t count_failed(const ozf_status *st, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += st[i].code != 0;
+    return k;
+}
+
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
+                      const uint8_t *fill, ozf_status *st) {
+    read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c)};
+    ozf_parallel_for(n, read_one, &r);
+    return count_failed(st, n);
+}
+
+/* ---- write tasks ---- */
+
+typedef struct {
+    const ozf_chain *c;
+    ozf_write_task *t;
+    const uint8_t *fill;
+    int write_empty;
+    ozf_status *st;
+    size_t nbytes, bound;
+} write_ctx;
+
+static void write_one(void *p, size_t i) {
+    write_ctx *w = p;
+    ozf_write_task *t = &w->t[i];
+    ozf_status *st = &w->st[i];
+    ok(st);
+    t->empty = 0;
+    t->dstlen = 0;
+    const uint8_t *src;
+    if (!t->old && box_is_chunk_layout(&t->box)) {
+        src = t->box.arr;
+    } else {
+        uint8_t *buf = scratch(w->nbytes);
+        if (!buf) {
+            fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", w->nbytes);
+            return;
+        }
+        if (!ozf_box_is_full(&t->box)) {
+            if (t->old) {
+                if (ozf_chain_decode(w->c, t->old, t->oldlen, buf, st)) return;
+            } else {
+                fill_pattern(buf, w->nbytes, w->fill, w->c->itemsize);
+            }
+        }
+        ozf_box_gather(&t->box, buf);
+        src = buf;
+    }
+    if (!w->write_empty && all_equal(src, w->nbytes, w->fill, w->c->itemsize)) {
+        t->empty = 1;
+        return;
+    }
+    ozf_chain_encode(w->c, src, t->dst, w->bound, &t->dstlen, st);
+}
+
+size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill,
+                       int write_empty, ozf_status *st) {
+    write_ctx w = {c, t, fill, write_empty, st, ozf_chain_nbytes(c), ozf_chain_encode_bound(c)};
+    ozf_parallel_for(n, write_one, &w);
+    return count_failed(st, n);
+}

@@ -1,0 +1,534 @@
+# Chunk and shard kernels for the codec pipeline (csrc/shard.c).
+#
+# ChunkKernel: one codec chain and chunk shape; reads (decode + scatter into
+# a caller array) and writes (gather + encode) many chunks in one call.
+# ShardKernel: sharding_indexed over a ChunkKernel for the inner chunks.
+#
+# A box (Python side) is (start, step, count, byte_offset, strides): a basic
+# selection inside one chunk (or shard), per dimension, and where its first
+# element sits in the caller array (byte offset from element 0) with that
+# array's byte stride for each chunk dimension (0 for dropped dimensions or
+# broadcast values).  Every box is checked against the array's memory before
+# C touches it.
+from libc.stdint cimport uint64_t, int64_t, uintptr_t
+from libc.string cimport memcpy
+from omezarr_fast._lib.shard cimport *
+
+import itertools as _itertools
+
+
+cdef tuple _array_span(object arr):
+    """(base address, lowest and highest+1 byte offset reachable from element 0)."""
+    base = <uintptr_t>arr.__array_interface__["data"][0]
+    lo = 0
+    hi = arr.dtype.itemsize
+    for n, s in zip(arr.shape, arr.strides):
+        if n == 0:
+            return base, 0, 0
+        if s > 0:
+            hi += (n - 1) * s
+        else:
+            lo += (n - 1) * s
+    return base, lo, hi
+
+
+cdef int _parse_box(ozf_box* b, object box, size_t itemsize, tuple shape, tuple span) except -1:
+    start, step, count, offset, strides = box
+    cdef int nd = len(shape), d
+    if not (len(start) == len(step) == len(count) == len(strides) == nd):
+        raise ValueError(f"box {box!r} does not match a {nd}-d chunk")
+    b.ndim = nd
+    b.itemsize = itemsize
+    lo = offset
+    hi = offset + itemsize
+    empty = False
+    for d in range(nd):
+        b.shape[d] = shape[d]
+        if step[d] < 1 or start[d] < 0 or count[d] < 0:
+            raise ValueError(f"box {box!r}: bad start/step/count")
+        if count[d] == 0:
+            empty = True
+        elif start[d] + (count[d] - 1) * step[d] >= shape[d]:
+            raise ValueError(f"box {box!r} reaches past the chunk {shape}")
+        b.start[d] = start[d]
+        b.step[d] = step[d]
+        b.count[d] = count[d]
+        b.stride[d] = strides[d]
+        if count[d] > 0:
+            if strides[d] > 0:
+                hi += (count[d] - 1) * strides[d]
+            else:
+                lo += (count[d] - 1) * strides[d]
+    base, alo, ahi = span
+    if not empty and (lo < alo or hi > ahi):
+        raise ValueError(f"box {box!r} reaches outside the array")
+    b.arr = <uint8_t*><uintptr_t>(base + offset)
+    return 0
+
+
+cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept nogil:
+    return &v[0] if v.shape[0] else <const uint8_t*>b""
+
+
+cdef class ChunkKernel:
+    """A compiled codec chain for one chunk shape, dtype and fill value."""
+    cdef ozf_chain c
+    cdef readonly bytes fill
+    cdef readonly size_t nbytes, bound, itemsize
+    cdef readonly tuple shape
+
+    def __cinit__(self, list codecs, tuple chunk_shape, dtype, bytes fill):
+        fill_chain(&self.c, codecs, chunk_shape, dtype)
+        self.itemsize = _np.dtype(dtype).itemsize
+        if len(fill) != self.itemsize:
+            raise ValueError(f"fill must be {self.itemsize} bytes, got {len(fill)}")
+        self.fill = fill
+        self.shape = tuple(chunk_shape)
+        self.nbytes = ozf_chain_nbytes(&self.c)
+        self.bound = ozf_chain_encode_bound(&self.c)
+
+    def read(self, list items, arr):
+        """items: (box, src) pairs, src None for a missing chunk (fill value).
+        Raises CodecError whose .index is the failing item."""
+        cdef size_t n = len(items), i
+        cdef ozf_read_task* t = <ozf_read_task*>malloc((n + 1) * sizeof(ozf_read_task))
+        cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
+        cdef const uint8_t[::1] v
+        cdef size_t failed
+        cdef const uint8_t* fp = self.fill
+        keep = []
+        try:
+            if not (t and st):
+                raise MemoryError()
+            if not arr.flags.writeable:
+                raise ValueError("out is read-only")
+            span = _array_span(arr)
+            for i in range(n):
+                box, src = items[i]
+                _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
+                if src is None:
+                    t[i].src = NULL
+                    t[i].srclen = 0
+                else:
+                    v = _u8(src)
+                    keep.append(v)
+                    t[i].src = _bufptr(v)
+                    t[i].srclen = v.shape[0]
+            with nogil:
+                failed = ozf_read_tasks(&self.c, n, t, fp, st)
+            if failed:
+                for i in range(n):
+                    if st[i].code:
+                        raise_status(&st[i], i)
+        finally:
+            free(t)
+            free(st)
+
+    def write(self, list items, arr, bint write_empty):
+        """items: (box, old) pairs, old None or the chunk's current encoded
+        bytes.  Returns one uint8 array (the encoded chunk) or None (all fill
+        value: delete it) per item."""
+        cdef size_t n = len(items), i
+        cdef ozf_write_task* t = <ozf_write_task*>malloc((n + 1) * sizeof(ozf_write_task))
+        cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
+        cdef const uint8_t[::1] v
+        cdef uint8_t[::1] outv
+        cdef size_t failed
+        cdef const uint8_t* fp = self.fill
+        keep = []
+        try:
+            if not (t and st):
+                raise MemoryError()
+            span = _array_span(arr)
+            out = _np.empty((n, self.bound), dtype=_np.uint8)
+            outv = out.reshape(-1)
+            for i in range(n):
+                box, old = items[i]
+                _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
+                if old is None:
+                    t[i].old = NULL
+                    t[i].oldlen = 0
+                else:
+                    v = _u8(old)
+                    keep.append(v)
+                    t[i].old = _bufptr(v)
+                    t[i].oldlen = v.shape[0]
+                t[i].dst = &outv[0] + i * self.bound if self.bound else NULL
+            with nogil:
+                failed = ozf_write_tasks(&self.c, n, t, fp, write_empty, st)
+            if failed:
+                for i in range(n):
+                    if st[i].code:
+                        raise_status(&st[i], i)
+            return [None if t[i].empty else out[i, :t[i].dstlen] for i in range(n)]
+        finally:
+            free(t)
+            free(st)
+
+
+cdef class ShardKernel:
+    """sharding_indexed with a native inner chain and a bytes(+crc32c) index."""
+    cdef readonly ChunkKernel inner
+    cdef readonly tuple shape, chunks_per_shard
+    cdef readonly size_t n_inner, index_size
+    cdef readonly bint index_at_start, checksum, big
+    cdef object order_
+
+    def __cinit__(self, ChunkKernel inner, tuple shard_shape, bint index_at_start, bint checksum,
+                  bint big):
+        if len(shard_shape) != len(inner.shape):
+            raise ValueError("shard and inner chunk shapes differ in length")
+        cps = []
+        for s, c in zip(shard_shape, inner.shape):
+            if c < 1 or s % c:
+                raise ValueError(f"inner chunk shape {inner.shape} does not divide the shard {shard_shape}")
+            cps.append(s // c)
+        self.inner = inner
+        self.shape = tuple(shard_shape)
+        self.chunks_per_shard = tuple(cps)
+        self.n_inner = 1
+        for c in cps:
+            self.n_inner *= c
+        self.index_at_start = index_at_start
+        self.checksum = checksum
+        self.big = big
+        self.index_size = ozf_shard_index_size(self.n_inner, checksum)
+
+    def set_order(self, order):
+        """The order inner chunks are laid out in a shard (linear indices)."""
+        order = _np.asarray(order, dtype=_np.uintp)
+        if sorted(order.tolist()) != list(range(self.n_inner)):
+            raise ValueError("order must be a permutation of the inner chunks")
+        self.order_ = order
+
+    def decode_index(self, index, shard_len=None):
+        """The (n_inner, 2) uint64 (offset, nbytes) table; CodecError if the
+        index is corrupt.  shard_len (None: unknown) bounds the offsets."""
+        cdef const uint8_t[::1] v = _u8(index)
+        cdef ozf_status st
+        cdef uint64_t slen = 0xFFFFFFFFFFFFFFFF if shard_len is None else shard_len
+        cdef uint64_t lo, hi
+        pairs = _np.empty((self.n_inner, 2), dtype=_np.uint64)
+        cdef uint64_t[:, ::1] p = pairs
+        if self.index_at_start:
+            lo, hi = 0, self.index_size
+        elif shard_len is None:
+            lo, hi = slen, slen
+        else:
+            lo, hi = shard_len - self.index_size, shard_len
+        cdef const uint8_t* vp = _bufptr(v)
+        cdef size_t vn = v.shape[0]
+        with nogil:
+            rc = ozf_shard_index_decode(vp, vn, self.n_inner, self.checksum, self.big,
+                                        slen, lo, hi, &p[0, 0] if self.n_inner else NULL, &st)
+        if rc:
+            raise_status(&st)
+        return pairs
+
+    def split(self, shard):
+        """(index pairs, index buffer) of a whole shard; CodecError if it is corrupt."""
+        v = _u8(shard)
+        n = len(v)
+        if n < self.index_size:
+            raise CodecError(f"shard is {n} bytes, shorter than its {self.index_size}-byte index")
+        idx = v[:self.index_size] if self.index_at_start else v[n - self.index_size:]
+        return self.decode_index(idx, n)
+
+    cdef list _plan(self, ozf_box* sb, tuple span):
+        """The inner chunks a shard box touches: [(linear index, inner box tuple)]."""
+        cdef int nd = sb.ndim, d
+        per_dim = []
+        for d in range(nd):
+            ics = self.inner.shape[d]
+            start, step, count, stride = sb.start[d], sb.step[d], sb.count[d], sb.stride[d]
+            entries = []
+            if count:
+                last = start + (count - 1) * step
+                for j in range(start // ics, last // ics + 1):
+                    lo = j * ics
+                    k0 = max(0, -((start - lo) // step))  # ceil((lo - start) / step)
+                    k1 = min(count, -((start - lo - ics) // step))
+                    if k1 > k0:
+                        entries.append((j, start + k0 * step - lo, k1 - k0, k0 * stride))
+            per_dim.append(entries)
+        out = []
+        base_off = <uintptr_t>sb.arr - <uintptr_t>span[0]
+        steps = tuple(sb.step[d] for d in range(nd))
+        strides = tuple(sb.stride[d] for d in range(nd))
+        cps = self.chunks_per_shard
+        for combo in _itertools.product(*per_dim):
+            lin = 0
+            off = base_off
+            for d in range(nd):
+                lin = lin * cps[d] + combo[d][0]
+                off += combo[d][3]
+            out.append((lin, (tuple(e[1] for e in combo), steps, tuple(e[2] for e in combo),
+                              off, strides)))
+        return out
+
+    def touched(self, box, arr):
+        """Linear indices of the inner chunks the shard box touches."""
+        cdef ozf_box sb
+        span = _array_span(arr)
+        _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
+        return [lin for lin, _ in self._plan(&sb, span)]
+
+    cdef size_t _whole_tasks(self, ozf_box* sb, const uint64_t* pairs, const uint8_t* base,
+                             ozf_read_task* out) noexcept nogil:
+        """Fills out with one read task per inner chunk the shard box touches
+        (a whole shard in memory at base, its index already validated);
+        returns how many.  The same arithmetic as _plan, without Python."""
+        cdef int nd = sb.ndim, d
+        cdef size_t nper[32]
+        cdef size_t first[32]
+        cdef size_t idx[32]
+        cdef size_t* J[32]
+        cdef size_t* IS[32]
+        cdef size_t* IC[32]
+        cdef int64_t* AO[32]
+        cdef size_t ics, j, lo, k0, k1, start, step, count, last, n = 0, lin, total = 0
+        cdef size_t cps_d
+        cdef size_t* buf
+        cdef int64_t* abuf
+        cdef ozf_read_task* t
+        cdef uint64_t off
+        for d in range(nd):
+            total += sb.shape[d] // self.inner.c.shape[d] + 1
+        buf = <size_t*>malloc((3 * total + 1) * sizeof(size_t))
+        abuf = <int64_t*>malloc((total + 1) * sizeof(int64_t))
+        if buf == NULL or abuf == NULL:
+            free(buf)
+            free(abuf)
+            return <size_t>-1
+        total = 0
+        for d in range(nd):
+            ics = self.inner.c.shape[d]
+            cps_d = sb.shape[d] // ics
+            J[d] = buf + 3 * total
+            IS[d] = J[d] + cps_d + 1
+            IC[d] = IS[d] + cps_d + 1
+            AO[d] = abuf + total
+            total += cps_d + 1
+            nper[d] = 0
+            start = sb.start[d]
+            step = sb.step[d]
+            count = sb.count[d]
+            if count == 0:
+                free(buf)
+                free(abuf)
+                return 0
+            last = start + (count - 1) * step
+            for j in range(start // ics, last // ics + 1):
+                lo = j * ics
+                k0 = 0 if lo <= start else (lo - start + step - 1) // step
+                k1 = (lo + ics - start + step - 1) // step
+                if k1 > count:
+                    k1 = count
+                if k1 > k0:
+                    J[d][nper[d]] = j
+                    IS[d][nper[d]] = start + k0 * step - lo
+                    IC[d][nper[d]] = k1 - k0
+                    AO[d][nper[d]] = <int64_t>k0 * sb.stride[d]
+                    nper[d] += 1
+            if nper[d] == 0:
+                free(buf)
+                free(abuf)
+                return 0
+            idx[d] = 0
+        while True:
+            t = &out[n]
+            t.box.ndim = nd
+            t.box.itemsize = sb.itemsize
+            t.box.arr = sb.arr
+            lin = 0
+            for d in range(nd):
+                lin = lin * (sb.shape[d] // self.inner.c.shape[d]) + J[d][idx[d]]
+                t.box.shape[d] = self.inner.c.shape[d]
+                t.box.start[d] = IS[d][idx[d]]
+                t.box.step[d] = sb.step[d]
+                t.box.count[d] = IC[d][idx[d]]
+                t.box.stride[d] = sb.stride[d]
+                t.box.arr += AO[d][idx[d]]
+            off = pairs[2 * lin]
+            if off == <uint64_t>(-1):
+                t.src = NULL
+                t.srclen = 0
+            else:
+                t.src = base + off
+                t.srclen = pairs[2 * lin + 1]
+            n += 1
+            d = nd - 1
+            while d >= 0:
+                idx[d] += 1
+                if idx[d] < nper[d]:
+                    break
+                idx[d] = 0
+                d -= 1
+            if d < 0:
+                break
+        free(buf)
+        free(abuf)
+        return n
+
+    def read(self, list items, arr):
+        """items: (box over the shard, source); source is None (missing
+        shard: fill), a whole shard buffer, or (pairs, {inner index: bytes})
+        for a partial fetch.  CodecError.index names the failing item."""
+        cdef ozf_box sb
+        cdef size_t nitems = len(items), i, n = 0, got, failed, k
+        cdef const uint8_t[::1] v
+        cdef const uint64_t[:, ::1] pv
+        cdef const uint8_t* fp = self.inner.fill
+        cdef ozf_read_task* whole = NULL
+        cdef size_t* wowner = NULL
+        cdef ozf_status* st = NULL
+        span = _array_span(arr)
+        tasks = []
+        owner = []
+        keep = []
+        try:
+            whole = <ozf_read_task*>malloc((nitems * self.n_inner + 1) * sizeof(ozf_read_task))
+            wowner = <size_t*>malloc((nitems * self.n_inner + 1) * sizeof(size_t))
+            if whole == NULL or wowner == NULL:
+                raise MemoryError()
+            for i in range(nitems):
+                box, source = items[i]
+                _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
+                if source is None:
+                    with nogil:
+                        ozf_box_fill(&sb, fp)
+                    continue
+                try:
+                    if isinstance(source, tuple):
+                        pairs, parts = source
+                    else:
+                        pairs = self.split(source)
+                        parts = None
+                except CodecError as e:
+                    raise CodecError(str(e), i) from None
+                if parts is None:
+                    v = _u8(source)
+                    pv = pairs
+                    keep.append(v)
+                    keep.append(pairs)
+                    with nogil:
+                        got = self._whole_tasks(&sb, &pv[0, 0], _bufptr(v), whole + n)
+                    if got == <size_t>-1:
+                        raise MemoryError()
+                    for k in range(n, n + got):
+                        wowner[k] = i
+                    n += got
+                    continue
+                for lin, ibox in self._plan(&sb, span):
+                    if pairs[lin, 0] == 0xFFFFFFFFFFFFFFFF:
+                        src = None
+                    else:
+                        src = parts[lin]
+                    tasks.append((ibox, src))
+                    owner.append(i)
+            if n:
+                st = <ozf_status*>malloc(n * sizeof(ozf_status))
+                if st == NULL:
+                    raise MemoryError()
+                with nogil:
+                    failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st)
+                if failed:
+                    for k in range(n):
+                        if st[k].code:
+                            msg = st[k].msg.decode("utf-8", "replace")
+                            raise CodecError(f"inner chunk: {msg}", wowner[k])
+            if tasks:
+                try:
+                    self.inner.read(tasks, arr)
+                except CodecError as e:
+                    raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
+        finally:
+            free(whole)
+            free(wowner)
+            free(st)
+
+    def write(self, list items, arr, bint write_empty):
+        """items: (box over the shard, old) with old None or the current
+        shard's bytes.  Returns one uint8 array (the new shard) or None
+        (delete the shard) per item."""
+        cdef ozf_box sb
+        cdef size_t i, k, n = self.n_inner
+        span = _array_span(arr)
+        tasks = []
+        owner = []
+        plans = []
+        for i, (box, old) in enumerate(items):
+            _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
+            pairs = None
+            if old is not None:
+                try:
+                    pairs = self.split(old)
+                except CodecError as e:
+                    raise CodecError(str(e), i) from None
+                old = _u8(old)
+            touched = {}
+            full = ozf_box_is_full(&sb)
+            for lin, ibox in self._plan(&sb, span):
+                src = None
+                if pairs is not None and pairs[lin, 0] != 0xFFFFFFFFFFFFFFFF:
+                    start, step, count = ibox[0], ibox[1], ibox[2]
+                    if not all(s == 0 and c == m and (c == 1 or t == 1) for s, t, c, m in
+                               zip(start, step, count, self.inner.shape)):
+                        src = old[int(pairs[lin, 0]):int(pairs[lin, 0] + pairs[lin, 1])]
+                touched[lin] = len(tasks)
+                tasks.append((ibox, src))
+                owner.append(i)
+            plans.append((old, pairs, touched))
+        try:
+            encoded = self.inner.write(tasks, arr, write_empty)
+        except CodecError as e:
+            raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
+        results = []
+        for old, pairs, touched in plans:
+            parts = [None] * n
+            for k in range(n):
+                if k in touched:
+                    parts[k] = encoded[touched[k]]
+                elif pairs is not None and pairs[k, 0] != 0xFFFFFFFFFFFFFFFF:
+                    parts[k] = old[int(pairs[k, 0]):int(pairs[k, 0] + pairs[k, 1])]
+            results.append(self._assemble(parts))
+        return results
+
+    cdef object _assemble(self, list parts):
+        cdef size_t n = len(parts), i, total = self.index_size, size
+        cdef const uint8_t** p = <const uint8_t**>malloc((n + 1) * sizeof(void*))
+        cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
+        cdef const uint8_t[::1] v
+        cdef uint8_t[::1] ov
+        cdef const size_t[::1] ordv
+        cdef const size_t* ordp = NULL
+        if self.order_ is not None:
+            ordv = self.order_
+            ordp = &ordv[0]
+        keep = []
+        try:
+            if not (p and lens):
+                raise MemoryError()
+            present = False
+            for i in range(n):
+                if parts[i] is None:
+                    p[i] = NULL
+                    lens[i] = 0
+                else:
+                    v = _u8(parts[i])
+                    keep.append(v)
+                    p[i] = _bufptr(v)
+                    lens[i] = v.shape[0]
+                    total += lens[i]
+                    present = True
+            if not present:
+                return None
+            out = _np.empty(total, dtype=_np.uint8)
+            ov = out
+            with nogil:
+                size = ozf_shard_assemble(n, p, lens, ordp, self.index_at_start, self.checksum, self.big,
+                                          &ov[0])
+            return out
+        finally:
+            free(p)
+            free(lens)

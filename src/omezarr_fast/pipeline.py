@@ -1,0 +1,622 @@
+"""A zarr CodecPipeline whose chunk and shard work runs in C.
+
+Select it with ``zarr.config.set({"codec_pipeline.path": "omezarr_fast.CodecPipeline"})``
+(or ``omezarr_fast.enable()``, the ``zarr.codec_pipeline`` entry point, or
+``ZARR_CODEC_PIPELINE__PATH``).
+
+It subclasses zarr's FusedCodecPipeline, so construction, validation,
+``compute_encoded_size``, ``decode``/``encode``, equality and pickling are
+zarr's.  ``read`` and ``write`` take the native path when the array's codecs,
+dtype and buffers allow it: one thread hop per batch, the store's bytes
+fetched (sync API for LocalStore/MemoryStore, the async API gathered on the
+event loop for the rest), then decode + scatter (or gather + encode) of every
+chunk and inner chunk in one C call with the GIL released.  Everything else
+(variable-length or structured dtypes, unknown codecs, numcodecs filters,
+non-numpy buffers, nested sharding) goes to zarr's own implementation,
+per array and silently (a debug log line); :func:`pipeline_info` says which.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from zarr.abc.codec import GetResult
+from zarr.abc.store import RangeByteRequest, SuffixByteRequest, _store_supports_sync_io
+from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec,
+                         TransposeCodec, ZstdCodec)
+from zarr.codecs._v2 import V2Codec
+from zarr.core.buffer import NDBuffer, default_buffer_prototype
+from zarr.core.buffer import cpu as _cpu
+from zarr.core.chunk_utils import _merge_chunk_array, fill_value_or_default
+from zarr.core.codec_pipeline import FusedCodecPipeline
+from zarr.storage._common import StorePath
+
+from omezarr_fast import _native
+from omezarr_fast.errors import ChunkError, CodecError
+
+__all__ = ["CodecPipeline", "pipeline_info"]
+
+log = logging.getLogger("omezarr_fast.pipeline")
+
+_EMPTY = 0xFFFFFFFFFFFFFFFF
+_BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
+_DTYPE_KINDS = "biufcmM"
+# Decoded bytes per native call (see CodecPipeline._windows).
+_WINDOW_BYTES = 64 << 20
+
+
+def _is(codec: Any, classes: tuple[type, ...]) -> bool:
+    # zarr's own classes and omezarr_fast's native subclasses; any other
+    # subclass may change behaviour, so it goes to zarr's path.
+    t = type(codec)
+    return t in classes or (t.__module__ == "omezarr_fast.codecs" and isinstance(codec, classes))
+
+
+def _native_dtype(spec) -> np.dtype | str:
+    try:
+        dt = np.dtype(spec.dtype.to_native_dtype())
+    except Exception as e:  # noqa: BLE001 - any dtype zarr has but numpy cannot name
+        return f"dtype {spec.dtype}: {e}"
+    if dt.kind not in _DTYPE_KINDS or dt.fields is not None or dt.subdtype is not None:
+        return f"dtype {dt} is not a fixed-size number"
+    if dt.kind in "mM" and np.datetime_data(dt)[0] == "generic":
+        return f"dtype {dt} has a generic time unit"
+    return dt
+
+
+def _chain_json(codecs, dt: np.dtype) -> list[dict] | str:
+    out = []
+    for c in codecs:
+        if _is(c, (TransposeCodec, BytesCodec) + _BB):
+            out.append(c.to_dict())
+        else:
+            return f"codec {type(c).__module__}.{type(c).__qualname__}"
+    return out
+
+
+def _v2_json(codec: V2Codec, dt: np.dtype, order: str) -> list[dict] | str:
+    if codec.filters:
+        return "zarr v2 filters"
+    chain: list[dict] = []
+    if order == "F":
+        chain.append(None)  # placeholder, filled per chunk shape
+    chain.append({"name": "bytes", "configuration": {"endian": "big" if dt.byteorder == ">" else "little"}})
+    comp = codec.compressor
+    if comp is None:
+        return chain
+    cfg = comp.get_config()
+    cid = cfg.get("id")
+    if cid == "zstd" and type(comp).__module__.startswith("numcodecs"):
+        if cfg.get("checksum", False) not in (False, True):
+            return "zstd config"
+        chain.append({"name": "zstd", "configuration": {"level": int(cfg.get("level", 0)),
+                                                        "checksum": bool(cfg.get("checksum", False))}})
+    elif cid == "gzip" and type(comp).__module__.startswith("numcodecs"):
+        chain.append({"name": "gzip", "configuration": {"level": int(cfg.get("level", 1))}})
+    elif cid == "blosc" and type(comp).__module__.startswith("numcodecs"):
+        shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: "bitshuffle" if dt.itemsize == 1 else "shuffle"}
+        s = shuffle.get(cfg.get("shuffle", 1))
+        cname = cfg.get("cname", "lz4")
+        if s is None or cname not in ("lz4", "lz4hc", "blosclz", "zstd", "zlib"):
+            return f"blosc config {cfg}"
+        chain.append({"name": "blosc", "configuration": {
+            "cname": cname, "clevel": int(cfg.get("clevel", 5)), "shuffle": s,
+            "typesize": min(dt.itemsize, 255), "blocksize": int(cfg.get("blocksize", 0))}})
+    else:
+        return f"zarr v2 compressor {cid!r}"
+    return chain
+
+
+class _Plan:
+    """How one chunk spec runs natively: a ChunkKernel, or a ShardKernel."""
+
+    __slots__ = ("kernel", "shard", "dtype")
+
+    def __init__(self, kernel, shard, dtype):
+        self.kernel = kernel  # ChunkKernel for the stored chunk (inner chunk if sharded)
+        self.shard = shard  # ShardKernel or None
+        self.dtype = dtype
+
+
+def _kernel(json: list, shape: tuple[int, ...], dt: np.dtype, fill: bytes):
+    if json and json[0] is None:  # v2 F order
+        json = [{"name": "transpose", "configuration": {"order": list(range(len(shape)))[::-1]}}, *json[1:]]
+    return _native.ChunkKernel(json, tuple(shape), dt, fill)
+
+
+def _box(chunk_sel, out_sel, shape, arr: np.ndarray, drop_axes) -> tuple | None:
+    """A basic selection as a native box, or None (zarr's numpy path)."""
+    if drop_axes or not isinstance(chunk_sel, tuple) or len(chunk_sel) != len(shape):
+        return None
+    scalar = arr.ndim == 0
+    if not scalar and not isinstance(out_sel, tuple):
+        return None
+    starts, steps, counts, strides = [], [], [], []
+    offset = 0
+    oi = 0
+    for d, s in enumerate(chunk_sel):
+        if isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)):
+            i = int(s)
+            if not 0 <= i < shape[d]:
+                return None
+            starts.append(i)
+            steps.append(1)
+            counts.append(1)
+            strides.append(0)
+        elif isinstance(s, slice):
+            start, stop, step = s.indices(shape[d])
+            if step < 1:
+                return None
+            n = len(range(start, stop, step))
+            starts.append(start if n else 0)
+            steps.append(step)
+            counts.append(n)
+            if scalar:
+                strides.append(0)
+                continue
+            if oi >= len(out_sel) or not isinstance(out_sel[oi], slice):
+                return None
+            ostart, ostop, ostep = out_sel[oi].indices(arr.shape[oi])
+            if ostep < 1 or len(range(ostart, ostop, ostep)) != n:
+                return None
+            strides.append(arr.strides[oi] * ostep)
+            offset += ostart * arr.strides[oi]
+            oi += 1
+        else:
+            return None
+    if not scalar and oi != arr.ndim:
+        return None
+    return tuple(starts), tuple(steps), tuple(counts), offset, tuple(strides)
+
+
+def _full_box(shape: tuple[int, ...], arr: np.ndarray) -> tuple:
+    return (0,) * len(shape), (1,) * len(shape), tuple(shape), 0, tuple(arr.strides)
+
+
+class _IO:
+    """Byte access for one batch, run from a worker thread: the sync store
+    API when the store has it, else the store's async API on the caller's
+    event loop, many requests at once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None):
+        self.loop = loop
+        self.proto = default_buffer_prototype()
+
+    def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
+        sync = [_store_supports_sync_io(sp.store) for sp, _ in reqs]
+        out: list[Any] = [None] * len(reqs)
+        pending = []
+        for i, ((sp, br), s) in enumerate(zip(reqs, sync)):
+            if s:
+                buf = sp.store.get_sync(sp.path, prototype=self.proto, byte_range=br)
+                out[i] = None if buf is None else buf.as_numpy_array()
+            else:
+                pending.append(i)
+        if pending:
+            async def fetch():
+                return await asyncio.gather(*(reqs[i][0].store.get(reqs[i][0].path, self.proto, reqs[i][1])
+                                              for i in pending))
+            bufs = self._run(fetch())
+            for i, buf in zip(pending, bufs):
+                out[i] = None if buf is None else buf.as_numpy_array()
+        return out
+
+    @staticmethod
+    def check_writable(batch) -> None:
+        for store in {id(b[0].store): b[0].store for b in batch}.values():
+            store._check_writable()
+
+    def put(self, ops: list[tuple[StorePath, np.ndarray | None]]) -> None:
+        pending = []
+        for sp, data in ops:
+            if _store_supports_sync_io(sp.store):
+                if data is None:
+                    sp.store.delete_sync(sp.path)
+                else:
+                    sp.store.set_sync(sp.path, self.proto.buffer.from_array_like(data))
+            else:
+                pending.append((sp, data))
+        if pending:
+            async def run():
+                async def one(sp, data):
+                    if data is None:
+                        await sp.delete()
+                    else:
+                        await sp.set(self.proto.buffer.from_array_like(data))
+                await asyncio.gather(*(one(sp, d) for sp, d in pending))
+            self._run(run())
+
+    def _run(self, coro):
+        if self.loop is None:
+            return asyncio.run(coro)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+
+class _Prefetch(threading.Thread):
+    """fn(*args) on a helper thread; result() joins and returns or re-raises."""
+
+    def __init__(self, fn, *args):
+        super().__init__(daemon=True, name="omezarr_fast-prefetch")
+        self._fn, self._args = fn, args
+        self._value = self._error = None
+        self.start()
+
+    def run(self):
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            self._error = e
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _key_error(e: CodecError, keys: list[str]) -> ChunkError:
+    key = keys[e.index] if e.index is not None and 0 <= e.index < len(keys) else "?"
+    return ChunkError(f"chunk {key!r}: {e}", key)
+
+
+@dataclass(frozen=True)
+class CodecPipeline(FusedCodecPipeline):
+    """zarr's FusedCodecPipeline with native read and write paths."""
+
+    # ---- pickling / caching: the native kernels are a per-process cache ----
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_ozf")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def _plan(self, spec, dt_out: np.dtype) -> _Plan | str:
+        """A _Plan for this chunk spec, or the reason zarr's path runs it."""
+        cache = self.__dict__.setdefault("_ozf_plans", {})
+        fill = fill_value_or_default(spec)
+        try:
+            fill_key = np.asarray(fill).tobytes()
+        except Exception:  # noqa: BLE001
+            fill_key = repr(fill)
+        key = (spec.shape, dt_out.str, fill_key, spec.order)
+        plan = cache.get(key)
+        if plan is None:
+            try:
+                plan = self._make_plan(spec, dt_out, fill)
+            except (ValueError, TypeError, OverflowError) as e:
+                plan = f"{type(e).__name__}: {e}"
+            if isinstance(plan, str):
+                log.debug("omezarr_fast: zarr's pipeline runs this array (%s)", plan)
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = plan
+        return plan
+
+    def _make_plan(self, spec, dt_out: np.dtype, fill) -> _Plan | str:
+        dt = _native_dtype(spec)
+        if isinstance(dt, str):
+            return dt
+        if dt_out.newbyteorder("=") != dt.newbyteorder("=") or dt_out.itemsize != dt.itemsize:
+            return f"buffer dtype {dt_out} differs from the array's {dt}"
+        fill_bytes = np.array(fill, dtype=dt_out).tobytes()
+        codecs = list(self.codecs)
+        if len(codecs) == 1 and isinstance(codecs[0], V2Codec):
+            json = _v2_json(codecs[0], dt_out, spec.order)
+            if isinstance(json, str):
+                return json
+            return _Plan(_kernel(json, spec.shape, dt_out, fill_bytes), None, dt_out)
+        shard = [c for c in codecs if getattr(c, "codec_name", None) == "sharding_indexed"
+                 or type(c) is ShardingCodec]
+        if not shard:
+            json = _chain_json(codecs, dt_out)
+            if isinstance(json, str):
+                return json
+            return _Plan(_kernel(json, spec.shape, dt_out, fill_bytes), None, dt_out)
+        sc = shard[0]
+        if len(codecs) != 1 or type(sc) is not ShardingCodec:
+            return "sharding combined with other codecs"
+        inner = _chain_json(sc.codecs, dt_out)
+        if isinstance(inner, str):
+            return f"inner {inner}"
+        idx = list(sc.index_codecs)
+        if not idx or not _is(idx[0], (BytesCodec,)) or len(idx) > 2 or (
+                len(idx) == 2 and not _is(idx[1], (Crc32cCodec,))):
+            return "shard index codecs other than bytes + crc32c"
+        big = getattr(idx[0], "endian", None) is not None and str(getattr(idx[0].endian, "value", idx[0].endian)) == "big"
+        loc = getattr(sc.index_location, "value", sc.index_location)
+        kernel = _kernel(inner, tuple(sc.chunk_shape), dt_out, fill_bytes)
+        shard_kernel = _native.ShardKernel(kernel, tuple(spec.shape), loc == "start", len(idx) == 2,
+                                           big)
+        # Lay inner chunks out like zarr does (morton by default): readers do
+        # not care, but zarr's tests and byte-for-byte comparisons do.
+        cps = shard_kernel.chunks_per_shard
+        order = getattr(sc, "subchunk_write_order", "lexicographic")
+        if order != "lexicographic" and hasattr(sc, "_subchunk_order_iter"):
+            shard_kernel.set_order([int(np.ravel_multi_index(c, cps))
+                                    for c in sc._subchunk_order_iter(cps, order)])
+        return _Plan(kernel, shard_kernel, dt_out)
+
+    def _native_batch(self, batch, buf: NDBuffer) -> tuple[_Plan, np.ndarray] | str:
+        arr = buf.as_ndarray_like()
+        if type(arr) is not np.ndarray:
+            return "buffer is not a numpy array"
+        if not all(isinstance(b[0], StorePath) for b in batch):
+            return "byte getters are not store paths"
+        proto = batch[0][1].prototype
+        if proto.buffer is not _cpu.Buffer or proto.nd_buffer is not _cpu.NDBuffer:
+            return "a custom buffer prototype"
+        plan = self._plan(batch[0][1], arr.dtype)
+        if isinstance(plan, str):
+            return plan
+        return plan, arr
+
+    # ---- read ----
+
+    async def read(self, batch_info, out, drop_axes=()):
+        batch = list(batch_info)
+        if not batch:
+            return ()
+        groups = self._groups(batch)
+        if len(groups) > 1:
+            results: list[Any] = [None] * len(batch)
+            for idxs in groups:
+                res = await self.read([batch[i] for i in idxs], out, drop_axes)
+                for i, r in zip(idxs, res):
+                    results[i] = r
+            return tuple(results)
+        native = self._native_batch(batch, out)
+        if isinstance(native, str):
+            return await super().read(batch, out, drop_axes)
+        plan, arr = native
+        io = _IO(asyncio.get_running_loop())
+        return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
+
+    @staticmethod
+    def _windows(plan: _Plan, batch) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES of decoded data,
+        so a whole-array read or write holds the compressed bytes of a window
+        or two at a time, not of the whole array."""
+        spec = batch[0][1]
+        per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
+        step = max(1, _WINDOW_BYTES // per_item)
+        return [batch[i:i + step] for i in range(0, len(batch), step)]
+
+    def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
+        """Encodes window by window; a helper thread stores one window's
+        chunks while C encodes the next."""
+        pending = None
+        try:
+            for w in self._windows(plan, batch):
+                ops = self._write_native(plan, w, arr, value, drop_axes, io)
+                if pending is not None:
+                    pending.result()
+                pending = _Prefetch(io.put, ops)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                pending.join()
+
+    def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
+        """Reads window by window; the next window's bytes are fetched on a
+        helper thread while C decodes the current one (both drop the GIL)."""
+        windows = self._windows(plan, batch)
+        if len(windows) == 1:
+            return self._read_decode(plan, batch, arr, drop_axes,
+                                     *self._read_fetch(plan, batch, arr, drop_axes, io))
+        results: list[Any] = []
+        pending = _Prefetch(self._read_fetch, plan, windows[0], arr, drop_axes, io)
+        try:
+            for j, w in enumerate(windows):
+                fetched = pending.result()
+                if j + 1 < len(windows):
+                    pending = _Prefetch(self._read_fetch, plan, windows[j + 1], arr, drop_axes, io)
+                results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
+        finally:
+            pending.join()
+        return tuple(results)
+
+    @staticmethod
+    def _groups(batch) -> list[list[int]]:
+        # By spec value: rectilinear grids make one ArraySpec object per chunk.
+        groups: dict[Any, list[int]] = {}
+        for i, b in enumerate(batch):
+            try:
+                key = hash(b[1]), b[1]
+            except TypeError:
+                key = id(b[1])
+            groups.setdefault(key, []).append(i)
+        return list(groups.values())
+
+    def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
+        spec = batch[0][1]
+        boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        if plan.shard is not None:
+            sources = self._fetch_shards(plan, batch, boxes, arr, io)
+        else:
+            sources = io.get([(b[0], None) for b in batch])
+        return boxes, sources
+
+    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources):
+        spec = batch[0][1]
+        keys = [b[0].path for b in batch]
+        direct = [(boxes[i], sources[i]) for i in range(len(batch)) if boxes[i] is not None]
+        direct_keys = [keys[i] for i in range(len(batch)) if boxes[i] is not None]
+        k = plan.shard or plan.kernel
+        try:
+            k.read(direct, arr)
+        except CodecError as e:
+            raise _key_error(e, direct_keys) from None
+        # Fancy selections: decode the chunk natively, then let numpy select.
+        for i, b in enumerate(batch):
+            if boxes[i] is not None:
+                continue
+            if sources[i] is None:
+                arr[b[3]] = fill_value_or_default(spec)
+                continue
+            tmp = np.empty(spec.shape, dtype=arr.dtype)
+            try:
+                k.read([(_full_box(spec.shape, tmp), sources[i])], tmp)
+            except CodecError as e:
+                raise _key_error(e, [keys[i]]) from None
+            sel = tmp[b[2]]
+            if drop_axes:
+                sel = sel.squeeze(axis=drop_axes)
+            arr[b[3]] = sel
+        return tuple(GetResult(status="missing" if s is None else "present") for s in sources)
+
+    def _fetch_shards(self, plan: _Plan, batch, boxes, arr, io: _IO) -> list:
+        sk = plan.shard
+        whole, partial = [], []
+        for i, b in enumerate(batch):
+            if boxes[i] is None or b[4]:
+                whole.append(i)
+                continue
+            touched = sk.touched(boxes[i], arr)
+            (partial if 2 * len(touched) < sk.n_inner else whole).append(i)
+        sources: list[Any] = [None] * len(batch)
+        index_req = (RangeByteRequest(0, sk.index_size) if sk.index_at_start
+                     else SuffixByteRequest(sk.index_size))
+        got = io.get([(batch[i][0], None) for i in whole] + [(batch[i][0], index_req) for i in partial])
+        for i, g in zip(whole, got):
+            sources[i] = g
+        cfg = batch[0][1].config
+        gap, maxlen = cfg.sharding_coalesce_max_gap_bytes, cfg.sharding_coalesce_max_bytes
+        range_reqs, range_owner = [], []
+        plans = {}
+        for i, idx in zip(partial, got[len(whole):]):
+            if idx is None:
+                continue
+            if len(idx) != sk.index_size:
+                raise ChunkError(f"chunk {batch[i][0].path!r}: shard shorter than its index", batch[i][0].path)
+            try:
+                pairs = sk.decode_index(idx)
+            except CodecError as e:
+                raise ChunkError(f"chunk {batch[i][0].path!r}: {e}", batch[i][0].path) from None
+            want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in sk.touched(boxes[i], arr)
+                          if pairs[t, 0] != _EMPTY)
+            runs: list[list] = []
+            for off, n, t in want:
+                if runs and off - runs[-1][1] <= gap and off + n - runs[-1][0] <= maxlen and off >= runs[-1][1]:
+                    runs[-1][1] = max(runs[-1][1], off + n)
+                    runs[-1][2].append((off, n, t))
+                else:
+                    runs.append([off, off + n, [(off, n, t)]])
+            plans[i] = (pairs, runs)
+            for r in runs:
+                range_reqs.append((batch[i][0], RangeByteRequest(r[0], r[1])))
+                range_owner.append((i, r))
+        bufs = io.get(range_reqs) if range_reqs else []
+        parts: dict[int, dict] = {i: {} for i in plans}
+        for (i, r), buf in zip(range_owner, bufs):
+            if buf is None or len(buf) != r[1] - r[0]:
+                key = batch[i][0].path
+                raise ChunkError(f"chunk {key!r}: shard truncated (range {r[0]}..{r[1]})", key)
+            for off, n, t in r[2]:
+                parts[i][t] = buf[off - r[0]:off - r[0] + n]
+        for i, (pairs, _) in plans.items():
+            sources[i] = (pairs, parts[i])
+        return sources
+
+    # ---- write ----
+
+    async def write(self, batch_info, value, drop_axes=()):
+        batch = list(batch_info)
+        if not batch:
+            return
+        groups = self._groups(batch)
+        if len(groups) > 1:
+            for idxs in groups:
+                await self.write([batch[i] for i in idxs], value, drop_axes)
+            return
+        native = self._native_batch(batch, value)
+        if isinstance(native, str):
+            return await super().write(batch, value, drop_axes)
+        plan, arr = native
+        io = _IO(asyncio.get_running_loop())
+        io.check_writable(batch)
+        await asyncio.to_thread(self._write_windows, plan, batch, arr, value, drop_axes, io)
+
+    def _write_native(self, plan: _Plan, batch, arr: np.ndarray, value: NDBuffer, drop_axes, io: _IO):
+        spec = batch[0][1]
+        keys = [b[0].path for b in batch]
+        if arr.dtype != plan.dtype:
+            arr = arr.astype(plan.dtype)
+        boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        k = plan.shard or plan.kernel
+
+        def full(box):
+            return box is not None and all(
+                s == 0 and c == n and (c == 1 or t == 1)
+                for s, t, c, n in zip(box[0], box[1], box[2], spec.shape))
+
+        need_old = [i for i, b in enumerate(boxes) if not full(b)]
+        olds: list[Any] = [None] * len(batch)
+        for i, g in zip(need_old, io.get([(batch[i][0], None) for i in need_old])):
+            olds[i] = g
+        items, tmps = [], []
+        for i, b in enumerate(batch):
+            if boxes[i] is not None:
+                items.append((boxes[i], olds[i], arr))
+                continue
+            # Fancy selection: decode the whole chunk, merge with numpy.
+            existing = None
+            if olds[i] is not None:
+                tmp = np.empty(spec.shape, dtype=plan.dtype)
+                try:
+                    k.read([(_full_box(spec.shape, tmp), olds[i])], tmp)
+                except CodecError as e:
+                    raise _key_error(e, [keys[i]]) from None
+                existing = spec.prototype.nd_buffer.from_numpy_array(tmp)
+            merged = _merge_chunk_array(existing, value, b[3], spec, b[2], b[4], drop_axes)
+            m = np.asarray(merged.as_numpy_array(), dtype=plan.dtype)
+            tmps.append(m)
+            items.append((_full_box(spec.shape, m), None, m))
+        # Group by source array (the value, or each fancy chunk's own buffer).
+        results: list[Any] = [None] * len(batch)
+        by_arr: dict[int, list[int]] = {}
+        for i, it in enumerate(items):
+            by_arr.setdefault(id(it[2]), []).append(i)
+        write_empty = spec.config.write_empty_chunks
+        for idxs in by_arr.values():
+            a = items[idxs[0]][2]
+            try:
+                enc = k.write([(items[i][0], items[i][1]) for i in idxs], a, write_empty)
+            except CodecError as e:
+                raise _key_error(e, [keys[i] for i in idxs]) from None
+            for i, e in zip(idxs, enc):
+                results[i] = e
+        ops = []
+        for i, b in enumerate(batch):
+            if results[i] is None and olds[i] is None and i in need_old:
+                continue  # was missing, stays missing
+            ops.append((b[0], results[i]))
+        return ops
+
+
+def pipeline_info(array) -> str:
+    """"native", or "fallback: <reason>", for a zarr Array or AsyncArray."""
+    a = getattr(array, "_async_array", array)
+    p = a.codec_pipeline
+    if not isinstance(p, CodecPipeline):
+        return f"fallback: the codec pipeline is {type(p).__module__}.{type(p).__qualname__}"
+    from zarr.core.array import _get_chunk_spec
+
+    spec = _get_chunk_spec(a.metadata, a._chunk_grid, (0,) * a.metadata.ndim, a.config,
+                           default_buffer_prototype())
+    try:
+        dt = np.dtype(spec.dtype.to_native_dtype())
+    except Exception as e:  # noqa: BLE001
+        return f"fallback: dtype {spec.dtype}: {e}"
+    plan = p._plan(spec, dt)
+    return f"fallback: {plan}" if isinstance(plan, str) else "native"
+
+
+if sys.version_info < (3, 12):  # pragma: no cover
+    raise ImportError("omezarr_fast needs Python >= 3.12")
