@@ -47,7 +47,7 @@ _EMPTY = 0xFFFFFFFFFFFFFFFF
 _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
 # Decoded bytes per native call (see CodecPipeline._windows).
-_WINDOW_BYTES = 64 << 20
+_WINDOW_BYTES = 32 << 20
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
