@@ -421,16 +421,30 @@ typedef struct {
     size_t dstcap;
     size_t *dstlen;
     ozf_status *st;
+    size_t n, grain;
 } batch_ctx;
 
-static void decode_one(void *p, size_t i) {
-    batch_ctx *b = p;
-    ozf_chain_decode(b->c, b->src[i], b->srclen[i], b->dst[i], &b->st[i]);
+/* Chunks per pool task: small chunks go in groups of about 64 KiB so the
+ * pool's per-task cost stays small, but every thread still gets several
+ * tasks to balance the load. */
+static size_t grain_for(const ozf_chain *c, size_t n) {
+    size_t nbytes = ozf_chain_nbytes(c);
+    size_t grain = nbytes >= 65536 ? 1 : 65536 / (nbytes ? nbytes : 1);
+    size_t most = n / (8 * (size_t)ozf_pool_get_threads());
+    if (grain > most) grain = most;
+    return grain ? grain : 1;
 }
 
-static void encode_one(void *p, size_t i) {
+static void decode_some(void *p, size_t t) {
     batch_ctx *b = p;
-    ozf_chain_encode(b->c, b->src[i], b->dst[i], b->dstcap, &b->dstlen[i], &b->st[i]);
+    for (size_t i = t * b->grain; i < b->n && i < (t + 1) * b->grain; i++)
+        ozf_chain_decode(b->c, b->src[i], b->srclen[i], b->dst[i], &b->st[i]);
+}
+
+static void encode_some(void *p, size_t t) {
+    batch_ctx *b = p;
+    for (size_t i = t * b->grain; i < b->n && i < (t + 1) * b->grain; i++)
+        ozf_chain_encode(b->c, b->src[i], b->dst[i], b->dstcap, &b->dstlen[i], &b->st[i]);
 }
 
 static size_t count_failed(const ozf_status *st, size_t n) {
@@ -441,15 +455,15 @@ static size_t count_failed(const ozf_status *st, size_t n) {
 
 size_t ozf_chain_decode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
                               const size_t *srclen, uint8_t *const *dst, ozf_status *st) {
-    batch_ctx b = {c, src, srclen, dst, 0, NULL, st};
-    ozf_parallel_for(n, decode_one, &b);
+    batch_ctx b = {c, src, srclen, dst, 0, NULL, st, n, grain_for(c, n)};
+    ozf_parallel_for((n + b.grain - 1) / b.grain, decode_some, &b);
     return count_failed(st, n);
 }
 
 size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
                               uint8_t *const *dst, size_t dstcap, size_t *dstlen,
                               ozf_status *st) {
-    batch_ctx b = {c, src, NULL, dst, dstcap, dstlen, st};
-    ozf_parallel_for(n, encode_one, &b);
+    batch_ctx b = {c, src, NULL, dst, dstcap, dstlen, st, n, grain_for(c, n)};
+    ozf_parallel_for((n + b.grain - 1) / b.grain, encode_some, &b);
     return count_failed(st, n);
 }

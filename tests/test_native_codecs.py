@@ -135,13 +135,13 @@ def test_blosc_params(cname, shuffle, clevel):
     np.testing.assert_array_equal(c.decode(theirs), a)
 
 
-@pytest.mark.parametrize("typesize,blocksize", [(1, 0), (4, 0), (255, 0), (2, 4096), (8, 65536)])
+@pytest.mark.parametrize("typesize,blocksize", [(1, 0), (4, 0), (255, 0), (2, 4096), (8, 65536), (400, 0)])
 def test_blosc_typesize_blocksize(typesize, blocksize):
     a = sample((100, 80), "<u4")
     cfg = {"cname": "zstd", "clevel": 3, "shuffle": "bitshuffle", "typesize": typesize, "blocksize": blocksize}
     c = ChunkCodec([bytes_codec(), {"name": "blosc", "configuration": cfg}], a.shape, a.dtype)
     enc = c.encode(a)
-    assert enc[3] == typesize
+    assert enc[3] == (typesize if typesize <= 255 else 1)  # as c-blosc does
     assert numcodecs.Blosc().decode(enc.tobytes()) == a.tobytes()
     np.testing.assert_array_equal(c.decode(enc), a)
 
@@ -244,6 +244,7 @@ def test_bad_config_names_key():
         ([bytes_codec(), {"name": "blosc", "configuration": {"cname": "snappy"}}], "cname"),
         ([bytes_codec(), {"name": "blosc", "configuration": {"shuffle": "bits"}}], "shuffle"),
         ([bytes_codec(), {"name": "blosc", "configuration": {"typesize": 0}}], "typesize"),
+        ([bytes_codec(), {"name": "blosc", "configuration": {"typesize": 2**31}}], "typesize"),
         ([bytes_codec(), {"name": "gzip", "configuration": {"level": 10}}], "level"),
         ([{"name": "bytes", "configuration": {"endian": "middle"}}], "endian"),
         ([{"name": "transpose", "configuration": {"order": [0, 0]}}], "order"),
@@ -255,6 +256,9 @@ def test_bad_config_names_key():
             ChunkCodec(codecs, (4, 4), "<u2")
     with pytest.raises(ValueError, match="dtype"):
         ChunkCodec([bytes_codec()], (4,), "U4")
+    for shape in [(-1,), (2**64,), (2**40, 2**40), (1.5,)]:
+        with pytest.raises(ValueError, match="chunk"):
+            ChunkCodec([bytes_codec()], shape, "<u2")
 
 
 def test_wrong_array_shape_or_dtype():
@@ -355,3 +359,11 @@ def test_many_python_threads():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_accepts_zarr_codec_objects():
+    import zarr.codecs as zc
+    a = sample((6, 7), "<u2")
+    objs = [zc.TransposeCodec(order=(1, 0)), zc.BytesCodec(endian="big"), zc.ZstdCodec(level=2)]
+    dicts = [o.to_dict() for o in objs]
+    assert ChunkCodec(objs, a.shape, a.dtype).encode(a).tobytes() == ChunkCodec(dicts, a.shape, a.dtype).encode(a).tobytes()

@@ -216,3 +216,27 @@ def test_pickle_after_use(ours, theirs):
         codec._encode_sync(spec.prototype.buffer.from_bytes(data.tobytes()), spec)
     clone = pickle.loads(pickle.dumps(codec))
     assert clone == codec and type(clone) is ours
+
+
+def test_many_threads_through_zarr():
+    import threading
+    errors = []
+
+    def work(seed):
+        try:
+            data = microscopy((60, 50), "uint16", seed=seed)
+            store = MemoryStore()
+            arr = _write(store, data, (16, 16), CHAINS["gzip+crc" if seed % 2 else "blosc-lz4"])
+            assert all(type(c).__module__ == "omezarr_fast.codecs" for c in _leaf_codecs(arr))
+            for _ in range(3):
+                np.testing.assert_array_equal(zarr.open_array(store)[...], data)
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    with omezarr_fast.enabled():
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors

@@ -91,7 +91,9 @@ cdef int fill_bb(ozf_bb_codec* b, str name, dict cfg, size_t itemsize) except -1
             raise ValueError(f"blosc: configuration key 'shuffle' must be one of "
                              f"{sorted(_BLOSC_SHUFFLES)}, got {shuffle!r}")
         b.shuffle = _BLOSC_SHUFFLES[shuffle]
-        b.typesize = _int_cfg(name, cfg, "typesize", <int>(itemsize if itemsize < 255 else 255), 1, 255)
+        typesize = _int_cfg(name, cfg, "typesize", itemsize, 1, 2**31 - 1)
+        # c-blosc 1.x compresses items wider than 255 bytes as bytes; so do we.
+        b.typesize = typesize if typesize <= 255 else 1
         b.blocksize = _int_cfg(name, cfg, "blocksize", 0, 0, 2**31 - 1)
     elif name == "gzip":
         b.kind = OZF_GZIP
@@ -120,7 +122,7 @@ cdef int fill_chain(ozf_chain* c, list codecs, tuple chunk_shape, object dtype) 
     memset(c, 0, sizeof(ozf_chain))
     c.ndim = len(chunk_shape)
     for k, n in enumerate(chunk_shape):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 2**62:
             raise ValueError(f"chunk_shape must hold non-negative ints, got {chunk_shape!r}")
         c.shape[k] = n
     c.itemsize = dt.itemsize

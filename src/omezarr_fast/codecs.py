@@ -50,7 +50,7 @@ def _decode_limit(spec) -> int | None:
     # overhead of the codecs between it and the bytes codec.  Larger output
     # is corrupt data, never a reason to allocate.
     n = _nbytes(spec)
-    return None if n is None else 2 * n + (1 << 20)
+    return None if n is None else 2 * n + (1 << 16)
 
 
 class _LikeZarr:
