@@ -367,3 +367,13 @@ def test_small_windows(store, layout, monkeypatch):
     np.testing.assert_array_equal(a[:], data)
     np.testing.assert_array_equal(a[1:8, 2:, ::3], data[1:8, 2:, ::3])
     np.testing.assert_array_equal(reopen(store, "a", ours=False)[:], data)
+
+
+def test_zero_d_and_empty_arrays(store):
+    a = make(store, "z", shape=(), dtype="f8", fill_value=-0.0)
+    assert np.signbit(a[()])
+    a[()] = 3.5
+    assert a[()] == 3.5
+    e = make(store, "e", shape=(0, 4), chunks=(2, 2), dtype="i4")
+    assert omezarr_fast.pipeline_info(e) == "native"
+    assert e[:].shape == (0, 4)

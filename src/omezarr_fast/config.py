@@ -18,8 +18,7 @@ ZARR_CODECS = {name: f"zarr.codecs.{mod}.{cls}" for name, (mod, cls) in {
     "zstd": ("zstd", "ZstdCodec"), "blosc": ("blosc", "BloscCodec"), "gzip": ("gzip", "GzipCodec"),
     "crc32c": ("crc32c_", "Crc32cCodec")}.items()}
 
-# The codec pipeline joins these settings when it lands:
-#   "codec_pipeline.path": "omezarr_fast.CodecPipeline"  (zarr's: "zarr.core.codec_pipeline.BatchedCodecPipeline")
+# The native codec pipeline (omezarr_fast.pipeline), and zarr's default to go back to.
 _PIPELINE_ON: dict[str, str] = {"codec_pipeline.path": "omezarr_fast.CodecPipeline"}
 _PIPELINE_OFF: dict[str, str] = {"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
 

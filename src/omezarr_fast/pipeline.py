@@ -47,7 +47,7 @@ _EMPTY = 0xFFFFFFFFFFFFFFFF
 _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
 # Decoded bytes per native call (see CodecPipeline._windows).
-_WINDOW_BYTES = 64 << 20
+_WINDOW_BYTES = 32 << 20
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
@@ -608,8 +608,11 @@ def pipeline_info(array) -> str:
         return f"fallback: the codec pipeline is {type(p).__module__}.{type(p).__qualname__}"
     from zarr.core.array import _get_chunk_spec
 
-    spec = _get_chunk_spec(a.metadata, a._chunk_grid, (0,) * a.metadata.ndim, a.config,
-                           default_buffer_prototype())
+    try:
+        spec = _get_chunk_spec(a.metadata, a._chunk_grid, (0,) * a.metadata.ndim, a.config,
+                               default_buffer_prototype())
+    except IndexError:
+        return "native"  # an empty array: no chunk is ever read or written
     try:
         dt = np.dtype(spec.dtype.to_native_dtype())
     except Exception as e:  # noqa: BLE001
