@@ -19,6 +19,7 @@ followed by "  # reason").  Exit status 0 when every failure is allowed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -68,6 +69,12 @@ def allowed() -> dict[str, str]:
     return out
 
 
+def installed() -> bool:
+    """True when omezarr_fast is imported from an installation, not from src/."""
+    spec = importlib.util.find_spec("omezarr_fast")
+    return spec is not None and spec.origin is not None and not Path(spec.origin).is_relative_to(REPO / "src")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
@@ -78,15 +85,19 @@ def main() -> int:
 
     root = fetch_sdist(args.cache)
     (root / "tests" / "test_omezarr_fast_pipeline.py").write_text(OUR_SUITE)
-    ep = args.cache / "entrypoints"
-    info = ep / "omezarr_fast_conformance-0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: omezarr_fast_conformance\nVersion: 0\n")
-    (info / "entry_points.txt").write_text(
-        "[zarr.codec_pipeline]\nomezarr_fast.codec_pipeline = omezarr_fast:CodecPipeline\n")
+    paths = [str(root)]
+    if not installed():
+        # Running from the source tree: a stub dist-info declares our entry point.
+        ep = args.cache / "entrypoints"
+        info = ep / "omezarr_fast_conformance-0.dist-info"
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: omezarr_fast_conformance\nVersion: 0\n")
+        (info / "entry_points.txt").write_text(
+            "[zarr.codec_pipeline]\nomezarr_fast.codec_pipeline = omezarr_fast:CodecPipeline\n")
+        paths = [str(REPO / "src"), str(ep), *paths]
     env = dict(os.environ)
     env["ZARR_CODEC_PIPELINE__PATH"] = "omezarr_fast.CodecPipeline"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(ep), str(root), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")])
     report = root / "omezarr_fast_report.txt"
     cmd = [sys.executable, "-m", "pytest", "-n", args.n, "-q", "-rfE",
            "-p", "no:cacheprovider", *(args.pytest_args or ["tests"]), *extra]
