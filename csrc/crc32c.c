@@ -49,7 +49,7 @@ static void make_shift_table(uint32_t t[4][256], size_t len) {
         for (uint32_t b = 0; b < 256; b++) t[k][b] = mat_times(op, b << (8 * k));
 }
 
-static inline uint32_t shift(uint32_t t[4][256], uint32_t crc) {
+static inline uint32_t shift(const uint32_t t[4][256], uint32_t crc) {
     return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^ t[3][crc >> 24];
 }
 
@@ -90,6 +90,25 @@ static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t len) {
 }
 
 #ifdef OZF_HAVE_X86
+/* CRC of 3 * block bytes as three independent streams (the crc32 instruction
+ * has a latency of 3 and a throughput of 1), joined by shifting the first two
+ * over the bytes that follow them. */
+__attribute__((target("sse4.2"))) static inline uint64_t
+crc_3way(uint64_t crc, const uint8_t *p, size_t block, const uint32_t shift_table[4][256]) {
+    uint64_t c1 = 0, c2 = 0;
+    for (const uint8_t *end = p + block; p < end; p += 8) {
+        uint64_t a, b, c;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + block, 8);
+        memcpy(&c, p + 2 * block, 8);
+        crc = _mm_crc32_u64(crc, a);
+        c1 = _mm_crc32_u64(c1, b);
+        c2 = _mm_crc32_u64(c2, c);
+    }
+    crc = shift(shift_table, (uint32_t)crc) ^ (uint32_t)c1;
+    return shift(shift_table, (uint32_t)crc) ^ (uint32_t)c2;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc_hw(uint32_t crc32, const uint8_t *p, size_t len) {
     uint64_t crc = crc32;
@@ -98,39 +117,13 @@ static uint32_t crc_hw(uint32_t crc32, const uint8_t *p, size_t len) {
         len--;
     }
     while (len >= 3 * LONG) {
-        uint64_t c1 = 0, c2 = 0;
-        const uint8_t *end = p + LONG;
-        do {
-            uint64_t a, b, c;
-            memcpy(&a, p, 8);
-            memcpy(&b, p + LONG, 8);
-            memcpy(&c, p + 2 * LONG, 8);
-            crc = _mm_crc32_u64(crc, a);
-            c1 = _mm_crc32_u64(c1, b);
-            c2 = _mm_crc32_u64(c2, c);
-            p += 8;
-        } while (p < end);
-        crc = shift(shift_long, (uint32_t)crc) ^ (uint32_t)c1;
-        crc = shift(shift_long, (uint32_t)crc) ^ (uint32_t)c2;
-        p += 2 * LONG;
+        crc = crc_3way(crc, p, LONG, shift_long);
+        p += 3 * LONG;
         len -= 3 * LONG;
     }
     while (len >= 3 * SHORT) {
-        uint64_t c1 = 0, c2 = 0;
-        const uint8_t *end = p + SHORT;
-        do {
-            uint64_t a, b, c;
-            memcpy(&a, p, 8);
-            memcpy(&b, p + SHORT, 8);
-            memcpy(&c, p + 2 * SHORT, 8);
-            crc = _mm_crc32_u64(crc, a);
-            c1 = _mm_crc32_u64(c1, b);
-            c2 = _mm_crc32_u64(c2, c);
-            p += 8;
-        } while (p < end);
-        crc = shift(shift_short, (uint32_t)crc) ^ (uint32_t)c1;
-        crc = shift(shift_short, (uint32_t)crc) ^ (uint32_t)c2;
-        p += 2 * SHORT;
+        crc = crc_3way(crc, p, SHORT, shift_short);
+        p += 3 * SHORT;
         len -= 3 * SHORT;
     }
     while (len >= 8) {
