@@ -23,7 +23,7 @@ from data import microscopy_like  # noqa: E402
 
 import omezarr_fast  # noqa: E402
 from omezarr_fast import _native  # noqa: E402
-from omezarr_fast.native import ChunkCodec, crc32c, crc32c_hardware  # noqa: E402
+from omezarr_fast.native import ChunkCodec, crc32c, crc32c_hardware, zstd_version  # noqa: E402
 
 # As zarr does (zarr/codecs/blosc.py): no blosc threads inside numcodecs.
 numcodecs.blosc.use_threads = False
@@ -108,7 +108,8 @@ def main():
     side = 2048 if args.quick else 4096
     image = microscopy_like((side, 2048))
     print(f"# Codec throughput: {image.nbytes >> 20} MiB of microscopy-like uint16 per cell, "
-          f"{threads} threads, best of {rounds}\n")
+          f"{threads} threads, best of {rounds}; system libzstd {zstd_version()}, "
+          f"python-zstandard's {'.'.join(map(str, zstandard.ZSTD_VERSION))}\n")
     print("MB/s of uncompressed data. ours = omezarr_fast batch API; raw1 = the same on one thread "
           "(the raw library speed); eff = ours / (raw1 x threads); vs nc = ours / numcodecs chunk by chunk.\n")
     print("| codec | chunk | n | ratio | op | ours | raw1 | numcodecs | zstandard | eff | vs nc |")

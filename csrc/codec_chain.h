@@ -94,4 +94,9 @@ size_t ozf_bb_decoded_size(const ozf_bb_codec *b, const uint8_t *src, size_t src
 int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t srclen,
                   uint8_t *dst, size_t *dstlen, ozf_status *st);
 
+/* The version of the libzstd loaded at run time, e.g. "1.5.4".  Worth
+ * reporting next to any zstd speed: the encoder at levels 3-4 on 64 KiB
+ * chunks runs about 1.9x faster in 1.5.7 than in 1.5.4 (same bytes out). */
+const char *ozf_zstd_version(void);
+
 #endif

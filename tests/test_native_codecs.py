@@ -367,3 +367,20 @@ def test_accepts_zarr_codec_objects():
     objs = [zc.TransposeCodec(order=(1, 0)), zc.BytesCodec(endian="big"), zc.ZstdCodec(level=2)]
     dicts = [o.to_dict() for o in objs]
     assert ChunkCodec(objs, a.shape, a.dtype).encode(a).tobytes() == ChunkCodec(dicts, a.shape, a.dtype).encode(a).tobytes()
+
+
+def test_zstd_version_is_the_loaded_library():
+    import ctypes
+    import ctypes.util
+    import re
+
+    from omezarr_fast.native import zstd_version
+
+    v = zstd_version()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", v), v
+    assert tuple(map(int, v.split("."))) >= (1, 4, 0)  # ZSTD_compress2 and the CCtx parameter API
+    lib = ctypes.util.find_library("zstd")
+    if lib:  # the same shared object our extension loaded
+        f = ctypes.CDLL(lib).ZSTD_versionString
+        f.restype = ctypes.c_char_p
+        assert f().decode() == v

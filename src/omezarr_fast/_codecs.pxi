@@ -445,3 +445,7 @@ def crc32c_software(data, unsigned int value=0):
 
 def crc32c_hardware():
     return bool(ozf_crc32c_hw())
+
+
+def zstd_version():
+    return ozf_zstd_version().decode()

@@ -14,7 +14,7 @@ import numpy as np
 from omezarr_fast import _native
 from omezarr_fast.errors import CodecError
 
-__all__ = ["ChunkCodec", "CodecError", "crc32c", "crc32c_hardware"]
+__all__ = ["ChunkCodec", "CodecError", "crc32c", "crc32c_hardware", "zstd_version"]
 
 
 class ChunkCodec:
@@ -105,3 +105,10 @@ def crc32c(data, value: int = 0) -> int:
 def crc32c_hardware() -> bool:
     """True when crc32c runs on the CPU's SSE4.2 instruction."""
     return _native.crc32c_hardware()
+
+
+def zstd_version() -> str:
+    """Version of the system libzstd in use, e.g. ``"1.5.4"``.  zstd's
+    encoder got much faster on small chunks in 1.5.7, so benchmarks print
+    it next to zstd speeds."""
+    return _native.zstd_version()
