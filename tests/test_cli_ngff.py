@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import omezarr_fast
 from omezarr_fast.cli import main
 from omezarr_fast.image import write_image, write_labels
 
-SRC = str(Path(__file__).resolve().parent.parent / "src")
+# The subprocess imports the same omezarr_fast as this test (installed or built in place).
+SRC = str(Path(omezarr_fast.__file__).resolve().parents[1])
 
 
 def run(*args):
