@@ -26,7 +26,9 @@ import itertools
 import math
 import shutil
 import sys
+from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any
@@ -209,6 +211,13 @@ class _LevelSink:
         self.array = array
         self.unit = unit  # the write unit: the shard (v3) or a block of chunks (v2)
         self.pending: dict[tuple[int, ...], list] = {}
+        self.ready: list | None = None  # a list: writes are queued here, not run
+
+    def _write(self, key, data):
+        if self.ready is None:
+            self.array[key] = data
+        else:
+            self.ready.append((self.array, key, data))
 
     def _box(self, idx):
         start = [i * u for i, u in zip(idx, self.unit)]
@@ -220,8 +229,8 @@ class _LevelSink:
         if all(o % u == 0 and (e % u == 0 or e >= n)
                for o, e, u, n in zip(origin, ends, self.unit, self.array.shape)):
             # Whole shards only: one call, so the pipeline encodes them in parallel.
-            self.array[tuple(slice(o, min(e, n)) for o, e, n in
-                             zip(origin, ends, self.array.shape))] = data
+            self._write(tuple(slice(o, min(e, n)) for o, e, n in
+                              zip(origin, ends, self.array.shape)), data)
             return
         ranges = [range(o // u, -(-e // u)) for o, e, u in zip(origin, ends, self.unit)]
         for idx in itertools.product(*ranges):
@@ -230,7 +239,7 @@ class _LevelSink:
             hi = [min(b, e) for b, e in zip(stop, ends)]
             src = tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, origin))
             if lo == start and hi == stop:  # the whole shard at once: no copy
-                self.array[tuple(slice(a, b) for a, b in zip(start, stop))] = data[src]
+                self._write(tuple(slice(a, b) for a, b in zip(start, stop)), data[src])
                 continue
             entry = self.pending.get(idx)
             if entry is None:
@@ -240,7 +249,7 @@ class _LevelSink:
             buf[tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))] = data[src]
             entry[1] = filled + math.prod(b - a for a, b in zip(lo, hi))
             if entry[1] == buf.size:
-                self.array[tuple(slice(a, b) for a, b in zip(start, stop))] = buf
+                self._write(tuple(slice(a, b) for a, b in zip(start, stop)), buf)
                 del self.pending[idx]
 
     def close(self):
@@ -265,6 +274,13 @@ def _malloc_trim():
 _release_freed_memory = _malloc_trim()
 
 
+# Blocks whose shard writes may run at once.  A block's writes end in serial steps
+# (the last shard's assembly and file write, zarr's per-call overhead) during which
+# only one core works; a second block's writes in flight keep the other core
+# encoding.  Costs up to one more block of encoded shards in memory.
+_WRITES_IN_FLIGHT = 2
+
+
 def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress):
     nlevels = len(arrays)
     sinks = [_LevelSink(a, u) for a, u in arrays]
@@ -280,8 +296,16 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
             k.append(tuple(o // ff // u for o, ff, u in zip(origin, f, sinks[lvl].unit)))
         return tuple(k), idx
 
+    def run(writes):
+        for array, sel, data in writes:
+            array[sel] = data
+
     order = sorted(itertools.product(*(range(c) for c in counts)), key=key)
     bar = _progress(progress, len(order), "writing pyramid")
+    # Each shard is written exactly once, so writes of different blocks never touch
+    # the same stored object and may run concurrently.
+    pool = ThreadPoolExecutor(_WRITES_IN_FLIGHT, thread_name_prefix="omezarr_fast-write")
+    inflight: deque = deque()
     try:
         for idx in order:
             origin = [i * b for i, b in zip(idx, block)]
@@ -291,18 +315,34 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
             data = np.asarray(read(sl))
             if data.dtype != dtype:
                 data = data.astype(dtype)
+            writes: list = []
+            for s in sinks:
+                s.ready = writes
             sinks[0].put(origin, data)
+            outs = ()
             if nlevels > 1:
                 outs = downsample_block(data, factors, nlevels - 1, method,
                                         origin=origin, image_shape=shape)
                 for lvl, out in enumerate(outs, start=1):
                     sinks[lvl].put([o // f ** lvl for o, f in zip(origin, factors)], out)
-            _release_freed_memory()
+            del data, outs
+            while len(inflight) >= _WRITES_IN_FLIGHT:
+                inflight.popleft().result()
+                _release_freed_memory()
+            if writes:
+                inflight.append(pool.submit(run, writes))
+            del writes
             if bar:
                 bar[0].update(bar[1], advance=1)
+        while inflight:
+            inflight.popleft().result()
     finally:
+        for f in inflight:
+            f.cancel()
+        pool.shutdown(wait=True)
         if bar:
             bar[0].stop()
+    _release_freed_memory()
     for s in sinks:
         s.close()
 
