@@ -38,6 +38,7 @@ import zarr
 
 from omezarr_fast import get_num_threads, ngff
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
+from omezarr_fast.pipeline import reuse_shard_buffers
 
 __all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
            "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
@@ -306,6 +307,8 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
     # the same stored object and may run concurrently.
     pool = ThreadPoolExecutor(_WRITES_IN_FLIGHT, thread_name_prefix="omezarr_fast-write")
     inflight: deque = deque()
+    reuse = reuse_shard_buffers()
+    reuse.__enter__()
     try:
         for idx in order:
             origin = [i * b for i, b in zip(idx, block)]
@@ -340,6 +343,7 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
         for f in inflight:
             f.cancel()
         pool.shutdown(wait=True)
+        reuse.__exit__(None, None, None)
         if bar:
             bar[0].stop()
     _release_freed_memory()
