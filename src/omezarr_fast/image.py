@@ -11,9 +11,13 @@ partly filled.  A block is a level-0 shard rounded up to a multiple of
 holds one shard per thread of ``omezarr_fast.get_num_threads()`` (the pipeline
 encodes the shards of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
-chunks and shards at most one pending shard per level exists at a time: about
-``block + block's downsampled outputs + (levels-1) * shard + encoded shards in flight``
-(with 2 threads and 32 MiB shards: ~64 MiB + ~9 MiB + (levels-1) * 32 MiB at most).
+chunks and shards at most one pending shard per level exists at a time.  The shard
+writes of up to two blocks run on helper threads while the next block is read and
+downsampled (so no core idles through a write's serial tail), and shard buffers
+are reused from one write to the next: about
+``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
+(with 2 threads and 32 MiB shards: ~2 * (64 + 9 + 64) MiB + (levels-1) * 32 MiB at
+most; a numpy source's block is a view, not a copy).
 
 Level sizes follow the downsampler: ``ceil(n / 2)`` per level on downsampled
 axes, a partial edge window reduced over the samples that exist.  Level k has
