@@ -454,6 +454,8 @@ class CodecPipeline(FusedCodecPipeline):
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
         """Encodes window by window; a helper thread stores one window's
         chunks while C encodes the next."""
+        reuse = _shard_buffers.reuse()  # window j+2 reuses window j's buffer
+        reuse.__enter__()
         pending = None
         try:
             for w in self._windows(plan, batch):
@@ -466,6 +468,8 @@ class CodecPipeline(FusedCodecPipeline):
         finally:
             if pending is not None:
                 pending.join()
+            pending = None
+            reuse.__exit__(None, None, None)
 
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
