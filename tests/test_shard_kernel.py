@@ -85,12 +85,11 @@ def test_decode_index_bounds(entries):
 
 def reference_shard(k, a, order, start, checksum):
     """The shard built by hand: each inner chunk encoded alone, laid out in order."""
-    inner = k.inner
     parts = {}
     for lin in range(4):
         i, j = divmod(lin, 2)
         c = np.ascontiguousarray(a[2 * i:2 * i + 2, 3 * j:3 * j + 3])
-        (enc,) = inner.write([(full_box((2, 3), c), None)], c, False)
+        (enc,) = k.inner.write([(full_box((2, 3), c), None)], c, False)
         parts[lin] = None if enc is None else bytes(enc)
     body, index, pos = b"", [(2**64 - 1, 2**64 - 1)] * 4, 16 * 4 + 4 * checksum if start else 0
     for lin in order:
@@ -108,6 +107,7 @@ def reference_shard(k, a, order, start, checksum):
 @pytest.mark.parametrize("start", [False, True])
 @pytest.mark.parametrize("order", [[0, 1, 2, 3], [3, 1, 2, 0], [0, 2, 1, 3]])
 def test_in_place_assembly_matches_a_hand_built_shard(start, order):
+    # New shards are encoded into slots of one buffer and packed forward in place.
     k = kernel(start, True, False)
     k.set_order(order)
     rng = np.random.default_rng(1)
@@ -118,34 +118,6 @@ def test_in_place_assembly_matches_a_hand_built_shard(start, order):
     boxes = [((0, 0), (1, 1), (4, 6), 0, a.strides), ((0, 0), (1, 1), (4, 6), 4 * a.strides[0], a.strides)]
     want = [reference_shard(k, a[:4], order, start, True), reference_shard(k, a[4:], order, start, True)]
     assert [bytes(s) for s in k.write([(boxes[0], None), (boxes[1], None)], a, False)] == want
-    # A caller's buffer (larger than needed, dirty) gives the same bytes.
-    buf = np.full(k.buffer_size(2) + 100, 0xAB, np.uint8)
-    got = k.write([(boxes[0], None), (boxes[1], None)], a, False, buf)
+    # A shard with old bytes (assembled from a separate buffer) next to a new one.
+    got = k.write([(boxes[0], old), (boxes[1], None)], a, False)
     assert [bytes(s) for s in got] == want
-    assert all(s.base is buf for s in got)
-    # A shard with old bytes (not in place) next to a new one in the same call.
-    got = k.write([(boxes[0], old), (boxes[1], None)], a, False, buf)
-    assert [bytes(s) for s in got] == want
-    with pytest.raises(ValueError, match="buffer"):
-        k.write([(boxes[0], None)], a, False, np.zeros(k.buffer_size(1) - 1, np.uint8))
-
-
-def test_shard_buffers_are_reused_only_when_free():
-    from omezarr_fast import pipeline
-
-    pool = pipeline._shard_buffers
-    assert pool.take(64) is None  # no scope: callers allocate
-    with pipeline.reuse_shard_buffers():
-        a = pool.take(64)
-        b = pool.take(64)
-        assert b is not a  # a is still held
-        view = a[:8]
-        addr = a.ctypes.data
-        del a
-        c = pool.take(64)  # a view (e.g. kept by a store) pins a
-        assert c.ctypes.data not in (addr, b.ctypes.data)
-        del view
-        assert pool.take(64).ctypes.data == addr
-        assert pool.take(1 << 20).nbytes == 1 << 20  # small free ones are not used
-        del b, c
-    assert pool.take(64) is None and not pool._bufs

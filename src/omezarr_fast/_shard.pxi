@@ -459,12 +459,10 @@ cdef class ShardKernel:
             free(wowner)
             free(st)
 
-    def write(self, list items, arr, bint write_empty, buffer=None):
+    def write(self, list items, arr, bint write_empty):
         """items: (box over the shard, old) with old None or the current
         shard's bytes.  Returns one uint8 array (the new shard) or None
-        (delete the shard) per item.  buffer (optional): a uint8 array of at
-        least buffer_size(len(items)) bytes the new shards are built in
-        (default: a new one); the results are views of it."""
+        (delete the shard) per item."""
         cdef ozf_box sb
         cdef size_t i, k, n = self.n_inner
         cdef size_t bound = self.inner.bound
@@ -479,12 +477,7 @@ cdef class ShardKernel:
         # buffer to fault in).
         cap = self.index_size + n * bound
         nfresh = sum(1 for _, old in items if old is None)
-        if buffer is None:
-            out = _np.empty(nfresh * cap, dtype=_np.uint8)
-        else:
-            out = buffer
-            if out.dtype != _np.uint8 or out.ndim != 1 or out.shape[0] < nfresh * cap:
-                raise ValueError(f"buffer must be a 1-d uint8 array of at least {nfresh * cap} bytes")
+        out = _np.empty(nfresh * cap, dtype=_np.uint8)
         rank = self.rank_
         base0 = self.index_size if self.index_at_start else 0
         fresh = 0
@@ -555,10 +548,6 @@ cdef class ShardKernel:
                     parts[k] = old[int(pairs[k, 0]):int(pairs[k, 0] + pairs[k, 1])]
             results.append(self._assemble(parts, None if region is None else out[region:region + cap]))
         return results
-
-    def buffer_size(self, size_t nshards):
-        """Bytes write() needs to build nshards new shards in place."""
-        return nshards * (self.index_size + self.n_inner * self.inner.bound)
 
     cdef object _assemble(self, list parts, dest):
         """The shard made of parts, or None if all are empty.  dest (or None: a

@@ -5,7 +5,7 @@ aligned to level-0 shards; every pyramid level is built from the block in hand
 with the native block downsampler (:func:`omezarr_fast.downsample.downsample_block`),
 and each shard of each level is written once.
 
-Memory bound: one source block plus, per lower level, the shards that are only
+Memory bound: a few source blocks (below) plus, per lower level, the shards that are only
 partly filled.  A block is a level-0 shard rounded up to a multiple of
 ``2**(levels-1)`` on downsampled axes, then doubled along the slowest axes until it
 holds one shard per thread of ``omezarr_fast.get_num_threads()`` (the pipeline
@@ -13,8 +13,7 @@ encodes the shards of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
 chunks and shards at most one pending shard per level exists at a time.  The shard
 writes of up to two blocks run on helper threads while the next block is read and
-downsampled (so no core idles through a write's serial tail), and shard buffers
-are reused from one write to the next: about
+downsampled (so no core idles through a write's serial tail): about
 ``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
 (with 2 threads and 32 MiB shards: ~2 * (64 + 9 + 64) MiB + (levels-1) * 32 MiB at
 most; a numpy source's block is a view, not a copy).
@@ -42,7 +41,6 @@ import zarr
 
 from omezarr_fast import get_num_threads, ngff
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
-from omezarr_fast.pipeline import reuse_shard_buffers
 
 __all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
            "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
@@ -311,8 +309,6 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
     # the same stored object and may run concurrently.
     pool = ThreadPoolExecutor(_WRITES_IN_FLIGHT, thread_name_prefix="omezarr_fast-write")
     inflight: deque = deque()
-    reuse = reuse_shard_buffers()
-    reuse.__enter__()
     try:
         for idx in order:
             origin = [i * b for i, b in zip(idx, block)]
@@ -347,7 +343,6 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
         for f in inflight:
             f.cancel()
         pool.shutdown(wait=True)
-        reuse.__exit__(None, None, None)
         if bar:
             bar[0].stop()
     _release_freed_memory()

@@ -259,70 +259,6 @@ class _Prefetch(threading.Thread):
         return self._value
 
 
-class _ShardBuffers:
-    """Shard buffers kept for reuse while a reuse() scope is open.
-
-    A fresh buffer costs a page fault and the kernel zeroing every page
-    (huge pages included) on first touch: ~6% of a pyramid write's CPU.  A
-    buffer is reused only once nothing but this pool references it (the
-    store may keep the bytes, e.g. MemoryStore); when the last scope closes
-    the pool lets go of all of them."""
-
-    _MAX = 6  # buffers held: one call's worth per write in flight, and then some
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._scopes = 0
-        self._bufs: list[np.ndarray] = []
-
-    def reuse(self):
-        pool = self
-
-        class _Scope:
-            def __enter__(self):
-                with pool._lock:
-                    pool._scopes += 1
-
-            def __exit__(self, *exc):
-                with pool._lock:
-                    pool._scopes -= 1
-                    if not pool._scopes:
-                        pool._bufs.clear()
-        return _Scope()
-
-    def take(self, nbytes: int) -> np.ndarray | None:
-        """A free buffer of at least nbytes (new if none), or None outside a scope."""
-        with self._lock:
-            if not self._scopes:
-                return None
-            best = None
-            for i in range(len(self._bufs)):
-                n = len(self._bufs[i])
-                if nbytes <= n <= 2 * nbytes and _refs(self._bufs, i) == _FREE_REFS and (
-                        best is None or n < len(self._bufs[best])):
-                    best = i
-            if best is not None:
-                buf = self._bufs.pop(best)
-            else:
-                buf = np.empty(nbytes, dtype=np.uint8)
-                if len(self._bufs) >= self._MAX:
-                    self._bufs.pop(0)
-            self._bufs.append(buf)
-            return buf
-
-
-def _refs(bufs: list, i: int) -> int:
-    b = bufs[i]
-    return sys.getrefcount(b)
-
-
-# What _refs says of an array only the list holds (calibrated, not assumed:
-# interpreters differ in the references their frames take).
-_FREE_REFS = _refs([np.empty(1, dtype=np.uint8)], 0)
-_shard_buffers = _ShardBuffers()
-reuse_shard_buffers = _shard_buffers.reuse
-
-
 def _key_error(e: CodecError, keys: list[str]) -> ChunkError:
     key = keys[e.index] if e.index is not None and 0 <= e.index < len(keys) else "?"
     return ChunkError(f"chunk {key!r}: {e}", key)
@@ -454,8 +390,6 @@ class CodecPipeline(FusedCodecPipeline):
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
         """Encodes window by window; a helper thread stores one window's
         chunks while C encodes the next."""
-        reuse = _shard_buffers.reuse()  # window j+2 reuses window j's buffer
-        reuse.__enter__()
         pending = None
         try:
             for w in self._windows(plan, batch):
@@ -468,8 +402,6 @@ class CodecPipeline(FusedCodecPipeline):
         finally:
             if pending is not None:
                 pending.join()
-            pending = None
-            reuse.__exit__(None, None, None)
 
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
@@ -654,13 +586,8 @@ class CodecPipeline(FusedCodecPipeline):
         write_empty = spec.config.write_empty_chunks
         for idxs in by_arr.values():
             a = items[idxs[0]][2]
-            args = ()
-            if plan.shard is not None:
-                buf = _shard_buffers.take(k.buffer_size(len(idxs)))
-                args = () if buf is None else (buf,)
-                del buf
             try:
-                enc = k.write([(items[i][0], items[i][1]) for i in idxs], a, write_empty, *args)
+                enc = k.write([(items[i][0], items[i][1]) for i in idxs], a, write_empty)
             except CodecError as e:
                 raise _key_error(e, [keys[i] for i in idxs]) from None
             for i, e in zip(idxs, enc):
