@@ -31,7 +31,6 @@ import shutil
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import zarr
 
 from omezarr_fast import get_num_threads, ngff
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
+from omezarr_fast.pipeline import _Prefetch
 
 __all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
            "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
@@ -306,8 +306,8 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
     order = sorted(itertools.product(*(range(c) for c in counts)), key=key)
     bar = _progress(progress, len(order), "writing pyramid")
     # Each shard is written exactly once, so writes of different blocks never touch
-    # the same stored object and may run concurrently.
-    pool = ThreadPoolExecutor(_WRITES_IN_FLIGHT, thread_name_prefix="omezarr_fast-write")
+    # the same stored object and may run concurrently (each on its own short-lived
+    # thread, like the pipeline's store writes; the encoding is on the native pool).
     inflight: deque = deque()
     try:
         for idx in order:
@@ -333,16 +333,15 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
                 inflight.popleft().result()
                 _release_freed_memory()
             if writes:
-                inflight.append(pool.submit(run, writes))
+                inflight.append(_Prefetch(run, writes))
             del writes
             if bar:
                 bar[0].update(bar[1], advance=1)
         while inflight:
             inflight.popleft().result()
     finally:
-        for f in inflight:
-            f.cancel()
-        pool.shutdown(wait=True)
+        for t in inflight:  # after an error: let the other writes finish first
+            t.join()
         if bar:
             bar[0].stop()
     _release_freed_memory()
