@@ -199,23 +199,24 @@ void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int b
 size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out) {
     size_t isz = ozf_shard_index_size(n, checksum);
-    size_t pos = index_at_start ? isz : 0;
-    /* The index is written entry by entry in place, then checksummed. */
-    uint8_t *idx = index_at_start ? out : NULL;
-    if (!idx) {
-        size_t total = 0;
-        for (size_t i = 0; i < n; i++)
-            if (part[i]) total += len[i];
-        idx = out + total;
+    size_t start = index_at_start ? isz : 0, pos = start;
+    /* Data first, moving forward (parts may sit in out, see shard.h); the index
+     * after, as it may overlap parts not yet moved. */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order ? order[k] : k;
+        if (i >= n || !part[i]) continue;
+        if (out + pos != part[i]) memmove(out + pos, part[i], len[i]);
+        pos += len[i];
     }
+    uint8_t *idx = index_at_start ? out : out + pos;
     for (size_t i = 0; i < n; i++) {
         store64(idx + 16 * i, OZF_SHARD_EMPTY, big);
         store64(idx + 16 * i + 8, OZF_SHARD_EMPTY, big);
     }
+    pos = start;
     for (size_t k = 0; k < n; k++) {
         size_t i = order ? order[k] : k;
         if (i >= n || !part[i]) continue;
-        memcpy(out + pos, part[i], len[i]);
         store64(idx + 16 * i, pos, big);
         store64(idx + 16 * i + 8, len[i], big);
         pos += len[i];

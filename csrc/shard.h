@@ -57,7 +57,10 @@ void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int b
 /* Concatenates the n inner chunks (part[i] == NULL: empty) into out in the
  * order given (order[k] = index of the k-th chunk laid out; NULL: index
  * order), the index before (index_at_start) or after them.  out holds at
- * least the sum of lens plus the index size.  Returns the shard's size. */
+ * least the sum of lens plus the index size.  Parts may lie inside out (encoded
+ * in place) if each starts at or after where it lands, which holds when part
+ * k of the order sits at index_size (or 0 at the end) + k * a slot size no
+ * smaller than any part.  Returns the shard's size. */
 size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out);
 

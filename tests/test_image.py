@@ -352,3 +352,22 @@ def test_progress_bar_forced(tmp_path, capsys):
                 progress=True)
     assert capsys.readouterr().out == ""  # the bar goes to stderr, never stdout
     assert open_image(tmp_path / "p.zarr").levels[1].shape == (20, 20)
+
+
+def test_a_failing_shard_write_is_raised(tmp_path, monkeypatch):
+    # Shard writes run on helper threads; an error there reaches the caller.
+    class Failing:
+        def __init__(self, arr):
+            self.arr, self.shape = arr, arr.shape
+
+        def __setitem__(self, key, value):
+            if self.arr.path == "2":
+                raise RuntimeError("disk full")
+            self.arr[key] = value
+
+    init = im._LevelSink.__init__
+    monkeypatch.setattr(im._LevelSink, "__init__", lambda self, a, u: init(self, Failing(a), u))
+    data = np.arange(96 * 128, dtype=np.uint16).reshape(96, 128)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_image(data, tmp_path / "a.zarr", chunks=(8, 8), shards=(16, 16), levels=4,
+                    progress=False)

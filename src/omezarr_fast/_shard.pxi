@@ -124,10 +124,12 @@ cdef class ChunkKernel:
             free(t)
             free(st)
 
-    def write(self, list items, arr, bint write_empty):
+    def write(self, list items, arr, bint write_empty, out=None, list slots=None):
         """items: (box, old) pairs, old None or the chunk's current encoded
         bytes.  Returns one uint8 array (the encoded chunk) or None (all fill
-        value: delete it) per item."""
+        value: delete it) per item.  out and slots (optional): a uint8 array
+        and, per item, the byte offset in it where that item is encoded (room
+        for self.bound bytes); by default a new array holds them."""
         cdef size_t n = len(items), i
         cdef ozf_write_task* t = <ozf_write_task*>malloc((n + 1) * sizeof(ozf_write_task))
         cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
@@ -140,9 +142,15 @@ cdef class ChunkKernel:
             if not (t and st):
                 raise MemoryError()
             span = _array_span(arr)
-            out = _np.empty((n, self.bound), dtype=_np.uint8)
-            outv = out.reshape(-1)
+            if out is None:
+                out = _np.empty(n * self.bound, dtype=_np.uint8)
+                slots = [i * self.bound for i in range(n)]
+            elif slots is None or len(slots) != n:
+                raise ValueError("slots must give one offset per item")
+            outv = out
             for i in range(n):
+                if self.bound and not (0 <= slots[i] and slots[i] + self.bound <= outv.shape[0]):
+                    raise ValueError(f"slot {slots[i]} does not fit in out")
                 box, old = items[i]
                 _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
                 if old is None:
@@ -153,14 +161,14 @@ cdef class ChunkKernel:
                     keep.append(v)
                     t[i].old = _bufptr(v)
                     t[i].oldlen = v.shape[0]
-                t[i].dst = &outv[0] + i * self.bound if self.bound else NULL
+                t[i].dst = &outv[0] + <size_t>slots[i] if self.bound else NULL
             with nogil:
                 failed = ozf_write_tasks(&self.c, n, t, fp, write_empty, st)
             if failed:
                 for i in range(n):
                     if st[i].code:
                         raise_status(&st[i], i)
-            return [None if t[i].empty else out[i, :t[i].dstlen] for i in range(n)]
+            return [None if t[i].empty else out[slots[i]:slots[i] + t[i].dstlen] for i in range(n)]
         finally:
             free(t)
             free(st)
@@ -172,7 +180,7 @@ cdef class ShardKernel:
     cdef readonly tuple shape, chunks_per_shard
     cdef readonly size_t n_inner, index_size
     cdef readonly bint index_at_start, checksum, big
-    cdef object order_
+    cdef object order_, rank_
 
     def __cinit__(self, ChunkKernel inner, tuple shard_shape, bint index_at_start, bint checksum,
                   bint big):
@@ -200,6 +208,10 @@ cdef class ShardKernel:
         if sorted(order.tolist()) != list(range(self.n_inner)):
             raise ValueError("order must be a permutation of the inner chunks")
         self.order_ = order
+        rank = [0] * self.n_inner
+        for k, lin in enumerate(order.tolist()):
+            rank[lin] = k
+        self.rank_ = rank
 
     def decode_index(self, index, shard_len=None):
         """The (n_inner, 2) uint64 (offset, nbytes) table; CodecError if the
@@ -453,21 +465,36 @@ cdef class ShardKernel:
         (delete the shard) per item."""
         cdef ozf_box sb
         cdef size_t i, k, n = self.n_inner
+        cdef size_t bound = self.inner.bound
         span = _array_span(arr)
         tasks = []
         owner = []
         plans = []
+        slots = []
+        # A shard with no old bytes is encoded in place: its inner chunks go to
+        # slots of one buffer laid out in the shard's order, then _assemble
+        # packs them forward and adds the index (no second copy, no second
+        # buffer to fault in).
+        cap = self.index_size + n * bound
+        nfresh = sum(1 for _, old in items if old is None)
+        out = _np.empty(nfresh * cap, dtype=_np.uint8)
+        rank = self.rank_
+        base0 = self.index_size if self.index_at_start else 0
+        fresh = 0
         for i, (box, old) in enumerate(items):
             _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
             pairs = None
+            region = None
             if old is not None:
                 try:
                     pairs = self.split(old)
                 except CodecError as e:
                     raise CodecError(str(e), i) from None
                 old = _u8(old)
+            else:
+                region = fresh * cap
+                fresh += 1
             touched = {}
-            full = ozf_box_is_full(&sb)
             for lin, ibox in self._plan(&sb, span):
                 src = None
                 if pairs is not None and pairs[lin, 0] != 0xFFFFFFFFFFFFFFFF:
@@ -478,23 +505,54 @@ cdef class ShardKernel:
                 touched[lin] = len(tasks)
                 tasks.append((ibox, src))
                 owner.append(i)
-            plans.append((old, pairs, touched))
-        try:
-            encoded = self.inner.write(tasks, arr, write_empty)
-        except CodecError as e:
-            raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
+                if region is None:
+                    slots.append(None)
+                else:
+                    slots.append(region + base0 + (lin if rank is None else rank[lin]) * bound)
+            plans.append((old, pairs, touched, region))
+        # Shards with old bytes get their own buffer for the inner chunks.
+        if any(s is None for s in slots):
+            extra = _np.empty(sum(1 for s in slots if s is None) * bound, dtype=_np.uint8)
+            j = 0
+            dsts = []
+            for s in slots:
+                if s is None:
+                    dsts.append((extra, j * bound))
+                    j += 1
+                else:
+                    dsts.append((out, s))
+            encoded = [None] * len(tasks)
+            for buf in (out, extra):
+                idx = [t for t in range(len(tasks)) if dsts[t][0] is buf]
+                if not idx:
+                    continue
+                try:
+                    enc = self.inner.write([tasks[t] for t in idx], arr, write_empty, buf,
+                                           [dsts[t][1] for t in idx])
+                except CodecError as e:
+                    raise CodecError(f"inner chunk: {e}", owner[idx[e.index]]) from None
+                for t, e in zip(idx, enc):
+                    encoded[t] = e
+        else:
+            try:
+                encoded = self.inner.write(tasks, arr, write_empty, out, slots)
+            except CodecError as e:
+                raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
         results = []
-        for old, pairs, touched in plans:
+        for old, pairs, touched, region in plans:
             parts = [None] * n
             for k in range(n):
                 if k in touched:
                     parts[k] = encoded[touched[k]]
                 elif pairs is not None and pairs[k, 0] != 0xFFFFFFFFFFFFFFFF:
                     parts[k] = old[int(pairs[k, 0]):int(pairs[k, 0] + pairs[k, 1])]
-            results.append(self._assemble(parts))
+            results.append(self._assemble(parts, None if region is None else out[region:region + cap]))
         return results
 
-    cdef object _assemble(self, list parts):
+    cdef object _assemble(self, list parts, dest):
+        """The shard made of parts, or None if all are empty.  dest (or None: a
+        new array) receives it; parts may lie in dest as ozf_shard_assemble
+        allows."""
         cdef size_t n = len(parts), i, total = self.index_size, size
         cdef const uint8_t** p = <const uint8_t**>malloc((n + 1) * sizeof(void*))
         cdef size_t* lens = <size_t*>malloc((n + 1) * sizeof(size_t))
@@ -523,12 +581,14 @@ cdef class ShardKernel:
                     present = True
             if not present:
                 return None
-            out = _np.empty(total, dtype=_np.uint8)
+            out = _np.empty(total, dtype=_np.uint8) if dest is None else dest
             ov = out
+            if <size_t>ov.shape[0] < total:
+                raise ValueError("shard buffer too small")
             with nogil:
                 size = ozf_shard_assemble(n, p, lens, ordp, self.index_at_start, self.checksum, self.big,
                                           &ov[0])
-            return out
+            return out[:size]
         finally:
             free(p)
             free(lens)

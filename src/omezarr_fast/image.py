@@ -5,15 +5,18 @@ aligned to level-0 shards; every pyramid level is built from the block in hand
 with the native block downsampler (:func:`omezarr_fast.downsample.downsample_block`),
 and each shard of each level is written once.
 
-Memory bound: one source block plus, per lower level, the shards that are only
+Memory bound: a few source blocks (below) plus, per lower level, the shards that are only
 partly filled.  A block is a level-0 shard rounded up to a multiple of
 ``2**(levels-1)`` on downsampled axes, then doubled along the slowest axes until it
 holds one shard per thread of ``omezarr_fast.get_num_threads()`` (the pipeline
 encodes the shards of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
-chunks and shards at most one pending shard per level exists at a time: about
-``block + block's downsampled outputs + (levels-1) * shard + encoded shards in flight``
-(with 2 threads and 32 MiB shards: ~64 MiB + ~9 MiB + (levels-1) * 32 MiB at most).
+chunks and shards at most one pending shard per level exists at a time.  The shard
+writes of up to two blocks run on helper threads while the next block is read and
+downsampled (so no core idles through a write's serial tail): about
+``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
+(with 2 threads and 32 MiB shards: ~2 * (64 + 9 + 64) MiB + (levels-1) * 32 MiB at
+most; a numpy source's block is a view, not a copy).
 
 Level sizes follow the downsampler: ``ceil(n / 2)`` per level on downsampled
 axes, a partial edge window reduced over the samples that exist.  Level k has
@@ -26,6 +29,7 @@ import itertools
 import math
 import shutil
 import sys
+from collections import deque
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext, suppress
 from pathlib import Path
@@ -36,6 +40,7 @@ import zarr
 
 from omezarr_fast import get_num_threads, ngff
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
+from omezarr_fast.pipeline import _Prefetch
 
 __all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
            "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
@@ -209,6 +214,13 @@ class _LevelSink:
         self.array = array
         self.unit = unit  # the write unit: the shard (v3) or a block of chunks (v2)
         self.pending: dict[tuple[int, ...], list] = {}
+        self.ready: list | None = None  # a list: writes are queued here, not run
+
+    def _write(self, key, data):
+        if self.ready is None:
+            self.array[key] = data
+        else:
+            self.ready.append((self.array, key, data))
 
     def _box(self, idx):
         start = [i * u for i, u in zip(idx, self.unit)]
@@ -220,8 +232,8 @@ class _LevelSink:
         if all(o % u == 0 and (e % u == 0 or e >= n)
                for o, e, u, n in zip(origin, ends, self.unit, self.array.shape)):
             # Whole shards only: one call, so the pipeline encodes them in parallel.
-            self.array[tuple(slice(o, min(e, n)) for o, e, n in
-                             zip(origin, ends, self.array.shape))] = data
+            self._write(tuple(slice(o, min(e, n)) for o, e, n in
+                              zip(origin, ends, self.array.shape)), data)
             return
         ranges = [range(o // u, -(-e // u)) for o, e, u in zip(origin, ends, self.unit)]
         for idx in itertools.product(*ranges):
@@ -230,7 +242,7 @@ class _LevelSink:
             hi = [min(b, e) for b, e in zip(stop, ends)]
             src = tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, origin))
             if lo == start and hi == stop:  # the whole shard at once: no copy
-                self.array[tuple(slice(a, b) for a, b in zip(start, stop))] = data[src]
+                self._write(tuple(slice(a, b) for a, b in zip(start, stop)), data[src])
                 continue
             entry = self.pending.get(idx)
             if entry is None:
@@ -240,7 +252,7 @@ class _LevelSink:
             buf[tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))] = data[src]
             entry[1] = filled + math.prod(b - a for a, b in zip(lo, hi))
             if entry[1] == buf.size:
-                self.array[tuple(slice(a, b) for a, b in zip(start, stop))] = buf
+                self._write(tuple(slice(a, b) for a, b in zip(start, stop)), buf)
                 del self.pending[idx]
 
     def close(self):
@@ -265,6 +277,13 @@ def _malloc_trim():
 _release_freed_memory = _malloc_trim()
 
 
+# Blocks whose shard writes may run at once.  A block's writes end in serial steps
+# (the last shard's assembly and file write, zarr's per-call overhead) during which
+# only one core works; a second block's writes in flight keep the other core
+# encoding.  Costs up to one more block of encoded shards in memory.
+_WRITES_IN_FLIGHT = 2
+
+
 def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress):
     nlevels = len(arrays)
     sinks = [_LevelSink(a, u) for a, u in arrays]
@@ -280,8 +299,16 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
             k.append(tuple(o // ff // u for o, ff, u in zip(origin, f, sinks[lvl].unit)))
         return tuple(k), idx
 
+    def run(writes):
+        for array, sel, data in writes:
+            array[sel] = data
+
     order = sorted(itertools.product(*(range(c) for c in counts)), key=key)
     bar = _progress(progress, len(order), "writing pyramid")
+    # Each shard is written exactly once, so writes of different blocks never touch
+    # the same stored object and may run concurrently (each on its own short-lived
+    # thread, like the pipeline's store writes; the encoding is on the native pool).
+    inflight: deque = deque()
     try:
         for idx in order:
             origin = [i * b for i, b in zip(idx, block)]
@@ -291,18 +318,33 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
             data = np.asarray(read(sl))
             if data.dtype != dtype:
                 data = data.astype(dtype)
+            writes: list = []
+            for s in sinks:
+                s.ready = writes
             sinks[0].put(origin, data)
+            outs = ()
             if nlevels > 1:
                 outs = downsample_block(data, factors, nlevels - 1, method,
                                         origin=origin, image_shape=shape)
                 for lvl, out in enumerate(outs, start=1):
                     sinks[lvl].put([o // f ** lvl for o, f in zip(origin, factors)], out)
-            _release_freed_memory()
+            del data, outs
+            while len(inflight) >= _WRITES_IN_FLIGHT:
+                inflight.popleft().result()
+                _release_freed_memory()
+            if writes:
+                inflight.append(_Prefetch(run, writes))
+            del writes
             if bar:
                 bar[0].update(bar[1], advance=1)
+        while inflight:
+            inflight.popleft().result()
     finally:
+        for t in inflight:  # after an error: let the other writes finish first
+            t.join()
         if bar:
             bar[0].stop()
+    _release_freed_memory()
     for s in sinks:
         s.close()
 
