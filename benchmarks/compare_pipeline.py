@@ -26,7 +26,6 @@ import zarr
 from zarr.codecs import BloscCodec, ZstdCodec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from data import microscopy_like  # noqa: E402
 
 import omezarr_fast  # noqa: E402,F401  (registers the pipeline)
