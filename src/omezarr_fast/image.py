@@ -39,8 +39,8 @@ import numpy as np
 import zarr
 
 from omezarr_fast import get_num_threads, ngff
+from omezarr_fast._background import Background
 from omezarr_fast.downsample import METHODS, downsample_block, output_shape
-from omezarr_fast.pipeline import _Prefetch
 
 __all__ = ["Image", "Plate", "default_chunks", "default_shards", "image_layout", "open_image",
            "open_plate", "rebuild_pyramid", "write_image", "write_labels"]
@@ -333,7 +333,7 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
                 inflight.popleft().result()
                 _release_freed_memory()
             if writes:
-                inflight.append(_Prefetch(run, writes))
+                inflight.append(Background(run, writes))
             del writes
             if bar:
                 bar[0].update(bar[1], advance=1)

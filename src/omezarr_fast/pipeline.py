@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from zarr.core.codec_pipeline import FusedCodecPipeline
 from zarr.storage._common import StorePath
 
 from omezarr_fast import _native
+from omezarr_fast._background import Background
 from omezarr_fast.errors import ChunkError, CodecError
 
 __all__ = ["CodecPipeline", "pipeline_info"]
@@ -237,28 +237,6 @@ class _IO:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
 
-class _Prefetch(threading.Thread):
-    """fn(*args) on a helper thread; result() joins and returns or re-raises."""
-
-    def __init__(self, fn, *args):
-        super().__init__(daemon=True, name="omezarr_fast-prefetch")
-        self._fn, self._args = fn, args
-        self._value = self._error = None
-        self.start()
-
-    def run(self):
-        try:
-            self._value = self._fn(*self._args)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            self._error = e
-
-    def result(self):
-        self.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 def _key_error(e: CodecError, keys: list[str]) -> ChunkError:
     key = keys[e.index] if e.index is not None and 0 <= e.index < len(keys) else "?"
     return ChunkError(f"chunk {key!r}: {e}", key)
@@ -396,7 +374,7 @@ class CodecPipeline(FusedCodecPipeline):
                 ops = self._write_native(plan, w, arr, value, drop_axes, io)
                 if pending is not None:
                     pending.result()
-                pending = _Prefetch(io.put, ops)
+                pending = Background(io.put, ops)
             if pending is not None:
                 pending.result()
         finally:
@@ -411,12 +389,12 @@ class CodecPipeline(FusedCodecPipeline):
             return self._read_decode(plan, batch, arr, drop_axes,
                                      *self._read_fetch(plan, batch, arr, drop_axes, io))
         results: list[Any] = []
-        pending = _Prefetch(self._read_fetch, plan, windows[0], arr, drop_axes, io)
+        pending = Background(self._read_fetch, plan, windows[0], arr, drop_axes, io)
         try:
             for j, w in enumerate(windows):
                 fetched = pending.result()
                 if j + 1 < len(windows):
-                    pending = _Prefetch(self._read_fetch, plan, windows[j + 1], arr, drop_axes, io)
+                    pending = Background(self._read_fetch, plan, windows[j + 1], arr, drop_axes, io)
                 results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
         finally:
             pending.join()
