@@ -21,3 +21,15 @@ class ChunkError(CodecError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+class StoreError(OSError):
+    """A store request kept failing (connection errors, timeouts, HTTP 5xx)
+    after the retries (see omezarr_fast._retry).
+
+    The message and ``.key`` name the store key; the last failure is the
+    ``__cause__``."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key

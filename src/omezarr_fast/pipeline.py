@@ -21,6 +21,7 @@ import asyncio
 import logging
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ from zarr.core.chunk_utils import _merge_chunk_array, fill_value_or_default
 from zarr.core.codec_pipeline import FusedCodecPipeline
 from zarr.storage._common import StorePath
 
-from omezarr_fast import _native
+from omezarr_fast import _native, _retry
 from omezarr_fast._background import Background
 from omezarr_fast.errors import ChunkError, CodecError
 
@@ -198,10 +199,8 @@ class _IO:
             else:
                 pending.append(i)
         if pending:
-            async def fetch():
-                return await asyncio.gather(*(reqs[i][0].store.get(reqs[i][0].path, self.proto, reqs[i][1])
-                                              for i in pending))
-            bufs = self._run(fetch())
+            bufs = self._run(_retry.gather([(partial(reqs[i][0].store.get, reqs[i][0].path, self.proto, reqs[i][1]),
+                                             reqs[i][0].path, "GET") for i in pending]))
             for i, buf in zip(pending, bufs):
                 out[i] = None if buf is None else buf.as_numpy_array()
         return out
@@ -222,14 +221,10 @@ class _IO:
             else:
                 pending.append((sp, data))
         if pending:
-            async def run():
-                async def one(sp, data):
-                    if data is None:
-                        await sp.delete()
-                    else:
-                        await sp.set(self.proto.buffer.from_array_like(data))
-                await asyncio.gather(*(one(sp, d) for sp, d in pending))
-            self._run(run())
+            self._run(_retry.gather([
+                (sp.delete, sp.path, "DELETE") if data is None else
+                (partial(sp.set, self.proto.buffer.from_array_like(data)), sp.path, "PUT")
+                for sp, data in pending]))
 
     def _run(self, coro):
         if self.loop is None:
