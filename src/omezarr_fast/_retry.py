@@ -125,12 +125,17 @@ def _short(e: BaseException) -> str:
     return s[0][:500] if s else ""
 
 
+def concurrency() -> int:
+    """zarr's ``async.concurrency``: how many store requests run at once."""
+    return max(1, int(zarr.config.get("async.concurrency") or 10))
+
+
 async def gather(calls: list[tuple[Callable[[], Awaitable[Any]], str, str]]) -> list[Any]:
     """Runs (fn, key, op) calls through :func:`call`, at most zarr's
     ``async.concurrency`` at once (the limit zarr's own pipeline and stores
     use); the first error cancels the rest and is raised."""
     cfg = settings()
-    sem = asyncio.Semaphore(max(1, int(zarr.config.get("async.concurrency") or 10)))
+    sem = asyncio.Semaphore(concurrency())
 
     async def one(fn, key, op):
         async with sem:

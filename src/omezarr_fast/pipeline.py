@@ -182,7 +182,9 @@ def _full_box(shape: tuple[int, ...], arr: np.ndarray) -> tuple:
 class _IO:
     """Byte access for one batch, run from a worker thread: the sync store
     API when the store has it, else the store's async API on the caller's
-    event loop, many requests at once."""
+    event loop, many requests at once (omezarr_fast._retry: at most zarr's
+    async.concurrency in flight, transient failures retried, StoreError
+    naming the key when they persist)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None):
         self.loop = loop
@@ -358,6 +360,10 @@ class CodecPipeline(FusedCodecPipeline):
         spec = batch[0][1]
         per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
         step = max(1, _WINDOW_BYTES // per_item)
+        if not _store_supports_sync_io(batch[0][0].store):
+            # Remote stores: enough chunks per window to keep zarr's
+            # async.concurrency requests in flight, not one big shard at a time.
+            step = max(step, _retry.concurrency())
         return [batch[i:i + step] for i in range(0, len(batch), step)]
 
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
