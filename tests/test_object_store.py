@@ -190,7 +190,12 @@ def test_partial_shard_read_requests(store, proxy, gap):
     assert len(gets) == 1 and gets[0].range is None, [(r.range, r.status) for r in gets]
 
 
-def test_many_shards_fetched_concurrently(store, proxy):
+@pytest.mark.parametrize("window", ["default", "one-shard"])
+def test_many_shards_fetched_concurrently(store, proxy, window, monkeypatch):
+    """Concurrent within a window of the batch and, with windows of one
+    shard each (the case for big shards), across windows."""
+    if window == "one-shard":
+        monkeypatch.setattr(omezarr_fast.pipeline, "_WINDOW_BYTES", 4 * 32 * 32 * 2)
     st, prefix = store
     shape = (16, 64, 64)
     data = microscopy_like(shape, np.uint16, seed=7)

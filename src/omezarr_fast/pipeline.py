@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections import deque
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -353,25 +354,24 @@ class CodecPipeline(FusedCodecPipeline):
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     @staticmethod
-    def _windows(plan: _Plan, batch) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of decoded data,
-        so a whole-array read or write holds the compressed bytes of a window
-        or two at a time, not of the whole array."""
+    def _windows(plan: _Plan, batch, min_items: int = 1) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES of decoded data
+        (and at least min_items chunks), so a whole-array read or write holds
+        the compressed bytes of a few windows at a time, not of the whole array."""
         spec = batch[0][1]
         per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
-        step = max(1, _WINDOW_BYTES // per_item)
-        if not _store_supports_sync_io(batch[0][0].store):
-            # Remote stores: enough chunks per window to keep zarr's
-            # async.concurrency requests in flight, not one big shard at a time.
-            step = max(step, _retry.concurrency())
+        step = max(1, _WINDOW_BYTES // per_item, min_items)
         return [batch[i:i + step] for i in range(0, len(batch), step)]
 
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
         """Encodes window by window; a helper thread stores one window's
         chunks while C encodes the next."""
         pending = None
+        # Remote stores: enough chunks per window to keep zarr's
+        # async.concurrency PUTs in flight, not one big shard at a time.
+        remote = not _store_supports_sync_io(batch[0][0].store)
         try:
-            for w in self._windows(plan, batch):
+            for w in self._windows(plan, batch, _retry.concurrency() if remote else 1):
                 ops = self._write_native(plan, w, arr, value, drop_axes, io)
                 if pending is not None:
                     pending.result()
@@ -389,16 +389,25 @@ class CodecPipeline(FusedCodecPipeline):
         if len(windows) == 1:
             return self._read_decode(plan, batch, arr, drop_axes,
                                      *self._read_fetch(plan, batch, arr, drop_axes, io))
+        # Fetches run ahead of decoding: one window for sync stores; for
+        # remote ones enough windows to keep async.concurrency requests in
+        # flight (each window of big shards is one or two GETs), so C decodes
+        # the first shards while the rest download.
+        depth = 1
+        if not _store_supports_sync_io(batch[0][0].store):
+            depth = max(1, _retry.concurrency() // len(windows[0]))
         results: list[Any] = []
-        pending = Background(self._read_fetch, plan, windows[0], arr, drop_axes, io)
+        pending: deque[Background] = deque()
         try:
             for j, w in enumerate(windows):
-                fetched = pending.result()
-                if j + 1 < len(windows):
-                    pending = Background(self._read_fetch, plan, windows[j + 1], arr, drop_axes, io)
+                while len(pending) < depth and j + len(pending) < len(windows):
+                    pending.append(Background(self._read_fetch, plan, windows[j + len(pending)], arr,
+                                              drop_axes, io))
+                fetched = pending.popleft().result()
                 results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
         finally:
-            pending.join()
+            for p in pending:
+                p.join()
         return tuple(results)
 
     @staticmethod
