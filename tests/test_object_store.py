@@ -166,7 +166,8 @@ def test_partial_shard_read_requests(store, proxy, gap):
     n = int(np.prod(cps))
     raw = sync(st.get("p/c/0/0/0", zarr.core.buffer.default_buffer_prototype())).to_bytes()
     pairs = _index(raw, n)
-    sel = (slice(5, 14), slice(10, 20), slice(40, 60))
+    # x chunks 1..2 are not a morton-aligned pair: their bytes are apart.
+    sel = (slice(5, 14), slice(10, 20), slice(20, 40))
     ranges = [range(s.start // c, (s.stop - 1) // c + 1) for s, c in zip(sel, inner)]
     touched = [int(np.ravel_multi_index(c, cps)) for c in itertools.product(*ranges)]
     assert len(touched) == 8
@@ -181,8 +182,7 @@ def test_partial_shard_read_requests(store, proxy, gap):
     assert len(index_gets) == 1, [(r.range, r.status) for r in gets]
     assert len(gets) - 1 == want_runs, [(r.range, r.status) for r in gets]
     assert all(r.range for r in gets)  # nothing fetched whole
-    if gap:
-        assert want_runs == 1
+    assert want_runs == 1 if gap else want_runs > 1
     # A read covering the whole shard: one GET, no index request.
     proxy.reset()
     np.testing.assert_array_equal(b[:], data)
