@@ -50,6 +50,10 @@ def _weed() -> str:
     return exe
 
 
+class _Exited(RuntimeError):
+    pass
+
+
 class SeaweedFS:
     def __init__(self, root: str | os.PathLike, bucket: str = "test", start_timeout: float = 60.0):
         self.root = Path(root)
@@ -62,9 +66,21 @@ class SeaweedFS:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "SeaweedFS":
-        data = self.root / "data"
-        logs = self.root / "logs"
+    def start(self, tries: int = 3) -> "SeaweedFS":
+        # A free-picked port can be taken before weed binds it (weed then
+        # exits): try again with new ports and a clean directory.
+        for attempt in range(tries):
+            try:
+                return self._start(self.root / f"run{attempt}")
+            except _Exited:
+                if attempt + 1 == tries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self, root: Path) -> "SeaweedFS":
+        self.logdir = root / "logs"
+        data = root / "data"
+        logs = self.logdir
         data.mkdir(parents=True, exist_ok=True)
         logs.mkdir(parents=True, exist_ok=True)
         (m, mg, v, vg, f, fg, s, sg, si, sl) = free_ports(10)
@@ -72,7 +88,7 @@ class SeaweedFS:
         # weed puts these in /tmp whatever TMPDIR says; stop() removes them.
         self._tmp_socks = [Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock")
                            for name, port in (("master", mg), ("volume", vg), ("filer", fg), ("s3", sg))]
-        sock = self.root / "sock"
+        sock = root / "sock"
         sock.mkdir(exist_ok=True)
         cmd = [
             _weed(), f"-logdir={logs}", "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -109,7 +125,7 @@ class SeaweedFS:
         last: object = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"weed exited with {self.proc.returncode}; log: {self._tail()}")
+                raise _Exited(f"weed exited with {self.proc.returncode}; log: {self._tail()}")
             try:
                 # Ready means a bucket exists and an object write lands (the
                 # volume servers have registered with the master).
@@ -125,7 +141,7 @@ class SeaweedFS:
 
     def _tail(self) -> str:
         try:
-            return (self.root / "logs" / "stdout.txt").read_text(errors="replace")[-2000:]
+            return (self.logdir / "stdout.txt").read_text(errors="replace")[-2000:]
         except OSError:
             return "?"
 

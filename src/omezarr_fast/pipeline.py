@@ -355,13 +355,28 @@ class CodecPipeline(FusedCodecPipeline):
 
     @staticmethod
     def _windows(plan: _Plan, batch, min_items: int = 1) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of decoded data
+        """The batch cut into windows of about _WINDOW_BYTES of selected data
         (and at least min_items chunks), so a whole-array read or write holds
-        the compressed bytes of a few windows at a time, not of the whole array."""
-        spec = batch[0][1]
-        per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
-        step = max(1, _WINDOW_BYTES // per_item, min_items)
-        return [batch[i:i + step] for i in range(0, len(batch), step)]
+        the compressed bytes of a few windows at a time, not of the whole array;
+        a small selection across a few big shards stays one window."""
+        shape = batch[0][1].shape
+        windows, cur, size = [], [], 0
+        for b in batch:
+            n = plan.dtype.itemsize
+            sel = b[2]
+            for d, s in enumerate(sel if isinstance(sel, tuple) and len(sel) == len(shape) else ()):
+                n *= len(range(*s.indices(shape[d]))) if isinstance(s, slice) else (
+                    1 if isinstance(s, (int, np.integer)) else shape[d])
+            if not (isinstance(sel, tuple) and len(sel) == len(shape)):
+                n *= int(np.prod(shape))
+            if cur and size + n > _WINDOW_BYTES and len(cur) >= min_items:
+                windows.append(cur)
+                cur, size = [], 0
+            cur.append(b)
+            size += n
+        if cur:
+            windows.append(cur)
+        return windows
 
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
         """Encodes window by window; a helper thread stores one window's
