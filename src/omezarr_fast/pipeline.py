@@ -354,20 +354,22 @@ class CodecPipeline(FusedCodecPipeline):
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     @staticmethod
-    def _windows(plan: _Plan, batch, min_items: int = 1) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of selected data
+    def _windows(plan: _Plan, batch, min_items: int = 1, selected: bool = False) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES of decoded data
         (and at least min_items chunks), so a whole-array read or write holds
-        the compressed bytes of a few windows at a time, not of the whole array;
-        a small selection across a few big shards stays one window."""
+        the compressed bytes of a few windows at a time, not of the whole array.
+        selected: count only the selected part of each chunk (reads fetch
+        only that), so a small read across a few big shards is one window."""
         shape = batch[0][1].shape
         windows, cur, size = [], [], 0
         for b in batch:
             n = plan.dtype.itemsize
-            sel = b[2]
-            for d, s in enumerate(sel if isinstance(sel, tuple) and len(sel) == len(shape) else ()):
-                n *= len(range(*s.indices(shape[d]))) if isinstance(s, slice) else (
-                    1 if isinstance(s, (int, np.integer)) else shape[d])
-            if not (isinstance(sel, tuple) and len(sel) == len(shape)):
+            sel = b[2] if selected else None
+            if isinstance(sel, tuple) and len(sel) == len(shape):
+                for d, s in enumerate(sel):
+                    n *= len(range(*s.indices(shape[d]))) if isinstance(s, slice) else (
+                        1 if isinstance(s, (int, np.integer)) else shape[d])
+            else:
                 n *= int(np.prod(shape))
             if cur and size + n > _WINDOW_BYTES and len(cur) >= min_items:
                 windows.append(cur)
@@ -400,7 +402,7 @@ class CodecPipeline(FusedCodecPipeline):
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
         helper thread while C decodes the current one (both drop the GIL)."""
-        windows = self._windows(plan, batch)
+        windows = self._windows(plan, batch, selected=True)
         if len(windows) == 1:
             return self._read_decode(plan, batch, arr, drop_axes,
                                      *self._read_fetch(plan, batch, arr, drop_axes, io))
