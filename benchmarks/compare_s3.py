@@ -31,11 +31,11 @@ from zarr.storage import FsspecStore, ObjectStore
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
-from data import microscopy_like  # noqa: E402
-from s3_proxy import S3Proxy  # noqa: E402
-from s3_server import REGION, SeaweedFS  # noqa: E402
+from data import microscopy_like
+from s3_proxy import S3Proxy
+from s3_server import REGION, SeaweedFS
 
-import omezarr_fast  # noqa: E402,F401  (registers the pipeline)
+import omezarr_fast
 
 BUCKET = "bench"
 NAME = "arr"
@@ -132,12 +132,12 @@ def main():
             for p in names:
                 ts_ = p == "tensorstore"
                 arr = peers.open(p)
-                t, out = timed(lambda: read_full(arr, ts_))
+                t, out = timed(lambda a=arr, t=ts_: read_full(a, t))
                 assert np.array_equal(out, data), f"{p}: wrong data"
                 del out
                 best[p]["read"] = min(best[p]["read"], t)
                 arr = peers.open(p)
-                t, out = timed(lambda: read_patches(arr, corners, ts_))
+                t, out = timed(lambda a=arr, t=ts_: read_patches(a, corners, t))
                 assert all(np.array_equal(o, w) for o, w in zip(out, want_patches)), f"{p}: wrong patch"
                 best[p]["patches"] = min(best[p]["patches"], t)
                 peers.close()
@@ -148,8 +148,8 @@ def main():
                 via = Peers(proxy.endpoint)
                 for p in names:
                     ts_ = p == "tensorstore"
-                    for scen, fn in (("read", lambda a: read_full(a, ts_)),
-                                     ("patches", lambda a: read_patches(a, corners, ts_))):
+                    for scen, fn in (("read", lambda a, t=ts_: read_full(a, t)),
+                                     ("patches", lambda a, t=ts_: read_patches(a, corners, t))):
                         arr = via.open(p)
                         proxy.reset()
                         fn(arr)

@@ -19,7 +19,7 @@ import asyncio
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -125,7 +125,7 @@ class S3Proxy:
 
     # ---- control, from any thread ----
 
-    def start(self) -> "S3Proxy":
+    def start(self) -> S3Proxy:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
             asyncio.start_server(self._client, "127.0.0.1", 0), self._loop).result()

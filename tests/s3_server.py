@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Self
 
 REGION = "us-east-1"
 
@@ -66,7 +67,7 @@ class SeaweedFS:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, tries: int = 3) -> "SeaweedFS":
+    def start(self, tries: int = 3) -> Self:
         # A free-picked port can be taken before weed binds it (weed then
         # exits): try again with new ports and a clean directory.
         for attempt in range(tries):
@@ -77,7 +78,7 @@ class SeaweedFS:
                     raise
         raise AssertionError("unreachable")
 
-    def _start(self, root: Path) -> "SeaweedFS":
+    def _start(self, root: Path) -> Self:
         self.logdir = root / "logs"
         data = root / "data"
         logs = self.logdir
@@ -101,7 +102,7 @@ class SeaweedFS:
             f"-s3.port.lance={sl}", f"-s3.localSocket={sock}/s3.sock",
         ]
         env = {**os.environ, "TMPDIR": str(sock)}
-        self.log = open(logs / "stdout.txt", "wb")
+        self.log = open(logs / "stdout.txt", "wb")  # noqa: SIM115 - open while weed runs; stop() closes
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         try:
@@ -158,7 +159,7 @@ class SeaweedFS:
             self.log.close()
             self.log = None
 
-    def __enter__(self) -> "SeaweedFS":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

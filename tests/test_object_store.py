@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import zarr
+from s3_proxy import S3Proxy
+from s3_server import REGION, SeaweedFS
 from zarr.core.sync import sync
 from zarr.storage import FsspecStore, ObjectStore
 
@@ -23,8 +25,6 @@ import omezarr_fast
 from omezarr_fast import _retry
 from omezarr_fast.errors import StoreError
 from omezarr_fast.samples import microscopy_like
-from s3_proxy import S3Proxy
-from s3_server import REGION, SeaweedFS
 
 BUCKET = "test"
 ATTEMPTS = 3
@@ -111,7 +111,7 @@ DATA = microscopy_like((40, 48, 56), np.uint16, seed=3)
 @pytest.mark.parametrize("sharded", [False, True], ids=["chunked", "sharded"])
 def test_round_trip(store, sharded):
     st, _ = store
-    kw = dict(shards=(20, 32, 32), chunks=(10, 16, 16)) if sharded else dict(chunks=(16, 16, 16))
+    kw = {"shards": (20, 32, 32), "chunks": (10, 16, 16)} if sharded else {"chunks": (16, 16, 16)}
     a = zarr.create_array(st, name="ours", shape=DATA.shape, dtype=DATA.dtype,
                           compressors=zarr.codecs.ZstdCodec(level=3), **kw)
     assert omezarr_fast.pipeline_info(a) == "native"
@@ -196,7 +196,7 @@ def test_many_shards_fetched_concurrently(store, proxy, window, monkeypatch):
     shard each (the case for big shards), across windows."""
     if window == "one-shard":
         monkeypatch.setattr(omezarr_fast.pipeline, "_WINDOW_BYTES", 4 * 32 * 32 * 2)
-    st, prefix = store
+    st, _ = store
     shape = (16, 64, 64)
     data = microscopy_like(shape, np.uint16, seed=7)
     a = zarr.create_array(st, name="m", shape=shape, dtype=data.dtype, shards=(4, 32, 32),
@@ -286,12 +286,12 @@ def test_failed_write_keeps_old_data(store, proxy):
 
 
 def test_retry_settings_validated():
-    with zarr.config.set({"omezarr_fast.retry.attempts": 0}):
-        with pytest.raises(ValueError, match="omezarr_fast.retry.attempts"):
-            _retry.settings()
-    with zarr.config.set({"omezarr_fast.retry.base_delay": "soon"}):
-        with pytest.raises(ValueError, match="omezarr_fast.retry.base_delay"):
-            _retry.settings()
+    with (zarr.config.set({"omezarr_fast.retry.attempts": 0}),
+          pytest.raises(ValueError, match="omezarr_fast.retry.attempts")):
+        _retry.settings()
+    with (zarr.config.set({"omezarr_fast.retry.base_delay": "soon"}),
+          pytest.raises(ValueError, match="omezarr_fast.retry.base_delay")):
+        _retry.settings()
 
 
 def test_transient_classification():

@@ -24,13 +24,11 @@ import asyncio
 import random
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import zarr
 
 from omezarr_fast.errors import StoreError
-
-T = TypeVar("T")
 
 _DEFAULTS = {"attempts": 3, "base_delay": 0.1, "max_delay": 5.0}
 
@@ -72,9 +70,9 @@ def _one_transient(e: BaseException) -> bool:
     if isinstance(e, (ConnectionError, TimeoutError)):
         return True
     mod = type(e).__module__
-    if mod.startswith(("aiohttp", "botocore", "aiobotocore", "urllib3", "http.client")):
-        if any(c.__name__ in _TRANSPORT_NAMES for c in type(e).__mro__):
-            return True
+    if mod.startswith(("aiohttp", "botocore", "aiobotocore", "urllib3", "http.client")) and any(
+            c.__name__ in _TRANSPORT_NAMES for c in type(e).__mro__):
+        return True
     resp = getattr(e, "response", None)
     if isinstance(resp, dict):  # botocore ClientError
         status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -102,14 +100,14 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return random.uniform(0, min(cap, base * (2 ** attempt)))
 
 
-async def call(fn: Callable[[], Awaitable[T]], key: str, op: str, cfg: dict[str, Any] | None = None) -> T:
+async def call[T](fn: Callable[[], Awaitable[T]], key: str, op: str, cfg: dict[str, Any] | None = None) -> T:
     """await fn(), retrying transient failures; StoreError naming key when they persist."""
     cfg = cfg or settings()
     attempts = int(cfg["attempts"])
     for attempt in range(attempts):
         try:
             return await fn()
-        except Exception as e:  # noqa: BLE001 - classified below, re-raised if not ours
+        except Exception as e:
             if not is_transient(e):
                 raise
             if attempt + 1 == attempts:
