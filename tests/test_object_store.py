@@ -238,6 +238,20 @@ def test_transient_read_errors_retried(store, proxy, kind, partial):
     assert statuses[ATTEMPTS - 1:] == [206 if partial else 200] * (len(statuses) - ATTEMPTS + 1), statuses
 
 
+def test_store_retry_layer_kept(s3, proxy):
+    """obstore with its default retries: it absorbs the fault itself, our
+    layer sees one successful call."""
+    from obstore.store import S3Store
+
+    st = ObjectStore(S3Store(BUCKET, prefix=f"defaults-{uuid.uuid4().hex[:8]}", endpoint=proxy.endpoint,
+                             region=REGION, skip_signature=True, client_options={"allow_http": True}))
+    a, data = _shard_array(st)
+    proxy.reset()
+    proxy.fail_next(ATTEMPTS + 1, "503", method="GET")  # more than our layer alone would survive
+    np.testing.assert_array_equal(a[:], data)
+    assert [r.status for r in _gets(proxy)] == ["503*"] * (ATTEMPTS + 1) + [200]
+
+
 @pytest.mark.parametrize("kind", ["503", "drop"])
 def test_persistent_read_error_names_key(store, proxy, kind):
     st, prefix = store
