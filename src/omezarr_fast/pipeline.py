@@ -8,9 +8,10 @@ It subclasses zarr's FusedCodecPipeline, so construction, validation,
 ``compute_encoded_size``, ``decode``/``encode``, equality and pickling are
 zarr's.  ``read`` and ``write`` take the native path when the array's codecs,
 dtype and buffers allow it: one thread hop per batch, the store's bytes
-fetched (sync API for LocalStore/MemoryStore, the async API gathered on the
-event loop for the rest), then decode + scatter (or gather + encode) of every
-chunk and inner chunk in one C call with the GIL released.  Everything else
+fetched (LocalStore files by one batched native read, the sync API for
+MemoryStore, the async API gathered on the event loop for the rest), then
+decode + scatter (or gather + encode) of every chunk and inner chunk in one C
+call with the GIL released.  Everything else
 (variable-length or structured dtypes, unknown codecs, numcodecs filters,
 non-numpy buffers, nested sharding) goes to zarr's own implementation,
 per array and silently (a debug log line); :func:`pipeline_info` says which.
@@ -19,13 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from zarr.abc.codec import GetResult
-from zarr.abc.store import RangeByteRequest, SuffixByteRequest, _store_supports_sync_io
+from zarr.abc.store import (OffsetByteRequest, RangeByteRequest, SuffixByteRequest,
+                            _store_supports_sync_io)
 from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec,
                          TransposeCodec, ZstdCodec)
 from zarr.codecs._v2 import V2Codec
@@ -33,6 +36,7 @@ from zarr.core.buffer import NDBuffer, default_buffer_prototype
 from zarr.core.buffer import cpu as _cpu
 from zarr.core.chunk_utils import _merge_chunk_array, fill_value_or_default
 from zarr.core.codec_pipeline import FusedCodecPipeline
+from zarr.storage import LocalStore
 from zarr.storage._common import StorePath
 
 from omezarr_fast import _native
@@ -174,8 +178,36 @@ def _box(chunk_sel, out_sel, shape, arr: np.ndarray, drop_axes) -> tuple | None:
     return tuple(starts), tuple(steps), tuple(counts), offset, tuple(strides)
 
 
+def _selected_items(chunk_sel, shape: tuple[int, ...]) -> int:
+    """How many elements a chunk selection touches (the whole chunk when
+    the selection is not basic)."""
+    if not isinstance(chunk_sel, tuple) or len(chunk_sel) != len(shape):
+        return math.prod(shape)
+    n = 1
+    for s, size in zip(chunk_sel, shape):
+        if isinstance(s, slice):
+            n *= len(range(*s.indices(size)))
+        elif not isinstance(s, (int, np.integer)):
+            return math.prod(shape)
+    return n
+
+
 def _full_box(shape: tuple[int, ...], arr: np.ndarray) -> tuple:
     return (0,) * len(shape), (1,) * len(shape), tuple(shape), 0, tuple(arr.strides)
+
+
+def _span(byte_range) -> tuple[int, int]:
+    """A zarr ByteRequest as read_files' (start, end): start < 0 is a suffix,
+    end < 0 the end of the file."""
+    if byte_range is None:
+        return 0, -1
+    if isinstance(byte_range, RangeByteRequest):
+        return byte_range.start, byte_range.end
+    if isinstance(byte_range, OffsetByteRequest):
+        return byte_range.offset, -1
+    if isinstance(byte_range, SuffixByteRequest):
+        return (-byte_range.suffix, -1) if byte_range.suffix > 0 else (1 << 62, -1)
+    raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
 class _IO:
@@ -188,11 +220,20 @@ class _IO:
         self.proto = default_buffer_prototype()
 
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
-        sync = [_store_supports_sync_io(sp.store) for sp, _ in reqs]
         out: list[Any] = [None] * len(reqs)
+        local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
+        if local:
+            for store in {id(reqs[i][0].store): reqs[i][0].store for i in local}.values():
+                store._ensure_open_sync()
+            got = _native.read_files([(reqs[i][0].store.root / reqs[i][0].path, *_span(reqs[i][1]))
+                                      for i in local])
+            for i, g in zip(local, got):
+                out[i] = g
         pending = []
-        for i, ((sp, br), s) in enumerate(zip(reqs, sync)):
-            if s:
+        for i, (sp, br) in enumerate(reqs):
+            if type(sp.store) is LocalStore:
+                continue
+            if _store_supports_sync_io(sp.store):
                 buf = sp.store.get_sync(sp.path, prototype=self.proto, byte_range=br)
                 out[i] = None if buf is None else buf.as_numpy_array()
             else:
@@ -357,13 +398,21 @@ class CodecPipeline(FusedCodecPipeline):
 
     @staticmethod
     def _windows(plan: _Plan, batch) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of decoded data,
+        """The batch cut into windows of about _WINDOW_BYTES of selected data,
         so a whole-array read or write holds the compressed bytes of a window
-        or two at a time, not of the whole array."""
-        spec = batch[0][1]
-        per_item = max(1, int(np.prod(spec.shape)) * plan.dtype.itemsize)
-        step = max(1, _WINDOW_BYTES // per_item)
-        return [batch[i:i + step] for i in range(0, len(batch), step)]
+        or two at a time, not of the whole array.  Weighing by the selection
+        (not the chunk) keeps many small reads of big shards in one window."""
+        shape = batch[0][1].shape
+        windows, cur, size = [], [], 0
+        for b in batch:
+            n = _selected_items(b[2], shape) * plan.dtype.itemsize
+            if cur and size + n > _WINDOW_BYTES:
+                windows.append(cur)
+                cur, size = [], 0
+            cur.append(b)
+            size += n
+        windows.append(cur)
+        return windows
 
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
         """Encodes window by window; a helper thread stores one window's
