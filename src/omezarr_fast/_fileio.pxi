@@ -21,7 +21,7 @@ def read_files(list requests):
     cdef size_t n = len(requests), i
     if n == 0:
         return []
-    paths = [_os.fsencode(r[0]) for r in requests]
+    paths = [r[0] if type(r[0]) is bytes else _os.fsencode(r[0]) for r in requests]
     cdef const char **cpaths = <const char **>malloc(n * sizeof(char *))
     cdef int *fds = <int *>malloc(n * sizeof(int))
     cdef int64_t *sizes = <int64_t *>malloc(n * sizeof(int64_t))
