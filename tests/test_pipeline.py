@@ -418,3 +418,52 @@ def test_partial_shard_read_requests(store, monkeypatch):
     np.testing.assert_array_equal(b[sel], data[sel])
     assert [len(r) for r in seen] == [1, 1]
     assert seen[1][0].end - seen[1][0].start == 2 * 8192
+
+
+def test_fancy_read_of_a_shard_fetches_only_touched_chunks(store, monkeypatch):
+    from omezarr_fast import pipeline
+    a = make(store, "f", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
+             compressors=None, fill_value=0)
+    data = data_for("u2", (64, 64, 64))
+    a[:] = data
+    seen = []
+    real_get = pipeline._IO.get
+
+    def get(self, reqs):
+        seen.append([br for _, br in reqs])
+        return real_get(self, reqs)
+
+    monkeypatch.setattr(pipeline._IO, "get", get)
+    b = reopen(store, "f")
+    pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])  # inner chunks (0,0,0), (3,0,0), (0,3,0)
+    np.testing.assert_array_equal(b.vindex[pts], data[pts])
+    np.testing.assert_array_equal(b.oindex[[1, 50], :, [5]], data[[1, 50]][:, :, [5]])
+    index_round, data_round = seen[:2]
+    assert len(index_round) == 1
+    fetched = sum(r.end - r.start for r in data_round)
+    if isinstance(store, LocalStore):
+        assert fetched == 3 * 8192
+    assert len(data_round) <= 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fancy_reads_of_big_shards_random(seed):
+    """Random vindex/oindex/mask reads of shards with many inner chunks (the
+    touched-inner-chunk path) equal numpy's answer."""
+    rng = np.random.default_rng(seed)
+    shape = (24, 40, 36)
+    data = data_for("f4", shape, seed)
+    a = make(MemoryStore(), "r", shape=shape, dtype="f4", chunks=(4, 8, 6), shards=(12, 40, 18),
+             compressors=[ZstdCodec(level=1)], fill_value=0)
+    a[:] = data
+    a[:4, :8, :6] = 0  # an empty inner chunk in the first shard
+    data[:4, :8, :6] = 0
+    for _ in range(5):
+        n = int(rng.integers(1, 12))
+        pts = tuple(rng.integers(0, s, n) for s in shape)
+        np.testing.assert_array_equal(a.vindex[pts], data[pts])
+        ix = [np.unique(rng.integers(0, s, rng.integers(1, 4))) for s in shape]
+        np.testing.assert_array_equal(a.oindex[ix[0], ix[1], ix[2]], data[np.ix_(*ix)])
+        np.testing.assert_array_equal(a.oindex[ix[0], 3:30:7, int(ix[2][0])], data[ix[0], 3:30:7, int(ix[2][0])])
+        mask = rng.random(shape) < 0.002
+        np.testing.assert_array_equal(a.vindex[mask], data[mask])

@@ -184,17 +184,55 @@ def _box(chunk_sel, out_sel, shape, arr: np.ndarray, drop_axes) -> tuple | None:
 
 
 def _selected_items(chunk_sel, shape: tuple[int, ...]) -> int:
-    """How many elements a chunk selection touches (the whole chunk when
-    the selection is not basic)."""
+    """How many elements a chunk selection touches (numpy's rule: slices
+    multiply, integer arrays broadcast together); the whole chunk when the
+    selection is not a tuple of those."""
     if not isinstance(chunk_sel, tuple) or len(chunk_sel) != len(shape):
         return math.prod(shape)
-    n = 1
+    n, arrays = 1, []
     for s, size in zip(chunk_sel, shape):
         if isinstance(s, slice):
             n *= len(range(*s.indices(size)))
+        elif isinstance(s, np.ndarray) and s.dtype != bool:
+            arrays.append(s.shape)
         elif not isinstance(s, (int, np.integer)):
             return math.prod(shape)
-    return n
+    return n * math.prod(np.broadcast_shapes(*arrays)) if arrays else n
+
+
+def _fancy_plan(chunk_sel, shape: tuple[int, ...], inner: tuple[int, ...] | None, dtype: np.dtype):
+    """How to read a fancy chunk selection: (native boxes over ``buf``, ``buf``,
+    ``take``, touched inner chunks or None for all) where C decodes the boxes
+    and ``take(buf)`` is the selection.
+
+    A small selection of a shard decodes only the inner chunks it touches,
+    each into its own slot of ``buf`` (shape ``(n, *inner)``), and ``take``
+    gathers by (slot, offset in the inner chunk) per element.  A large one, or
+    an unsharded chunk (which decodes whole anyway), decodes the chunk and
+    lets numpy select."""
+    nd = len(shape)
+    whole = np.empty(shape, dtype=dtype)
+    plain = [_full_box(shape, whole)], whole, lambda buf: buf[chunk_sel], None
+    if inner is None or not isinstance(chunk_sel, tuple) or len(chunk_sel) != nd:
+        return plain
+    # Each element's coordinate on axis d: numpy applies the selection to a
+    # zero-stride view of arange(shape[d]) along d (no chunk-sized memory).
+    axes = [np.broadcast_to(np.arange(n).reshape([-1 if k == d else 1 for k in range(nd)]), shape)
+            for d, n in enumerate(shape)]
+    if axes[0][chunk_sel].size * 16 > math.prod(shape):
+        return plain
+    coords = [a[chunk_sel] for a in axes]
+    grid = tuple(-(-n // c) for n, c in zip(shape, inner))
+    lin = np.ravel_multi_index(tuple(c // i for c, i in zip(coords, inner)), grid)
+    cells, slot = np.unique(lin, return_inverse=True)
+    buf = np.empty((len(cells), *inner), dtype=dtype)
+    boxes = []
+    for k, cell in enumerate(zip(*np.unravel_index(cells, grid))):
+        starts = tuple(int(c) * i for c, i in zip(cell, inner))
+        counts = tuple(min(i, n - st) for st, i, n in zip(starts, inner, shape))
+        boxes.append((starts, (1,) * nd, counts, k * buf.strides[0], buf.strides[1:]))
+    local = tuple(c % i for c, i in zip(coords, inner))
+    return boxes, buf, lambda buf: buf[(slot.reshape(lin.shape), *local)], cells.tolist()
 
 
 def _full_box(shape: tuple[int, ...], arr: np.ndarray) -> tuple:
@@ -473,48 +511,56 @@ class CodecPipeline(FusedCodecPipeline):
     def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         spec = batch[0][1]
         boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        # Fancy selections: a few points of a big shard cost the inner
+        # chunks they touch, not the shard (see _fancy_plan).
+        inner = plan.kernel.shape if plan.shard is not None else None
+        fancy = {i: _fancy_plan(b[2], spec.shape, inner, plan.dtype)
+                 for i, b in enumerate(batch) if boxes[i] is None}
         if plan.shard is not None:
-            sources = self._fetch_shards(plan, batch, boxes, arr, io)
+            sources = self._fetch_shards(plan, batch, boxes, fancy, arr, io)
         else:
             sources = io.get([(b[0], None) for b in batch])
-        return boxes, sources
+        return boxes, sources, fancy
 
-    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources):
+    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy):
         spec = batch[0][1]
         keys = [b[0].path for b in batch]
-        direct = [(boxes[i], sources[i]) for i in range(len(batch)) if boxes[i] is not None]
-        direct_keys = [keys[i] for i in range(len(batch)) if boxes[i] is not None]
+        direct = [i for i in range(len(batch)) if i not in fancy]
         k = plan.shard or plan.kernel
         try:
-            k.read(direct, arr)
+            k.read([(boxes[i], sources[i]) for i in direct], arr)
         except CodecError as e:
-            raise _key_error(e, direct_keys) from None
-        # Fancy selections: decode the chunk natively, then let numpy select.
-        for i, b in enumerate(batch):
-            if boxes[i] is not None:
-                continue
+            raise _key_error(e, [keys[i] for i in direct]) from None
+        for i, (fboxes, tmp, take, _) in fancy.items():
+            b = batch[i]
             if sources[i] is None:
                 arr[b[3]] = fill_value_or_default(spec)
                 continue
-            tmp = np.empty(spec.shape, dtype=arr.dtype)
             try:
-                k.read([(_full_box(spec.shape, tmp), sources[i])], tmp)
+                k.read([(box, sources[i]) for box in fboxes], tmp)
             except CodecError as e:
                 raise _key_error(e, [keys[i]]) from None
-            sel = tmp[b[2]]
+            sel = take(tmp)
             if drop_axes:
                 sel = sel.squeeze(axis=drop_axes)
             arr[b[3]] = sel
         return tuple(GetResult(status="missing" if s is None else "present") for s in sources)
 
-    def _fetch_shards(self, plan: _Plan, batch, boxes, arr, io: _IO) -> list:
+    @staticmethod
+    def _touched(sk, i, boxes, fancy, arr) -> list[int]:
+        if i not in fancy:
+            return sk.touched(boxes[i], arr)
+        fboxes, tmp, _, touched = fancy[i]
+        return touched if touched is not None else sk.touched(fboxes[0], tmp)
+
+    def _fetch_shards(self, plan: _Plan, batch, boxes, fancy, arr, io: _IO) -> list:
         sk = plan.shard
         whole, partial = [], []
         for i, b in enumerate(batch):
-            if boxes[i] is None or b[4]:
+            if b[4]:
                 whole.append(i)
                 continue
-            touched = sk.touched(boxes[i], arr)
+            touched = self._touched(sk, i, boxes, fancy, arr)
             (partial if 2 * len(touched) < sk.n_inner else whole).append(i)
         sources: list[Any] = [None] * len(batch)
         index_req = (RangeByteRequest(0, sk.index_size) if sk.index_at_start
@@ -537,7 +583,7 @@ class CodecPipeline(FusedCodecPipeline):
                 pairs = sk.decode_index(idx)
             except CodecError as e:
                 raise ChunkError(f"chunk {batch[i][0].path!r}: {e}", batch[i][0].path) from None
-            want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in sk.touched(boxes[i], arr)
+            want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in self._touched(sk, i, boxes, fancy, arr)
                           if pairs[t, 0] != _EMPTY)
             runs: list[list] = []
             for off, n, t in want:
