@@ -53,6 +53,7 @@ _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
 # Decoded bytes per native call (see CodecPipeline._windows).
 _WINDOW_BYTES = 32 << 20
+_INLINE_BYTES = 1 << 20  # decoded bytes; see CodecPipeline._small_sync
 # Local files: one more pread costs about what copying 16 KiB from the page
 # cache does, so wider gaps (zarr's default is 1 MiB, sized for object
 # stores) only copy bytes nobody asked for.
@@ -441,7 +442,33 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().read(batch, out, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
+        if self._small_sync(plan, batch):
+            return self._read_windows(plan, batch, arr, drop_axes, io)
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
+
+    @staticmethod
+    def _small_sync(plan: _Plan, batch) -> bool:
+        """A read that decodes little (counted in whole chunks or inner chunks),
+        on stores that need no event loop, runs right here: the hop to a worker
+        thread and back costs more than the work (the C part drops the GIL
+        anyway; the loop waits well under 1 ms)."""
+        shape = batch[0][1].shape
+        unit = plan.kernel.shape if plan.shard is not None else shape  # what decodes whole
+        total = 0
+        for b in batch:
+            if not isinstance(b[2], tuple) or len(b[2]) != len(shape):
+                return False
+            n = math.prod(unit) * plan.dtype.itemsize
+            for s, size, u in zip(b[2], shape, unit):
+                if isinstance(s, slice):
+                    r = range(*s.indices(size))
+                    n *= (r[-1] // u - r[0] // u + 1) if r else 0
+                elif not isinstance(s, (int, np.integer)):
+                    return False
+            total += n
+            if total > _INLINE_BYTES:
+                return False
+        return all(_store_supports_sync_io(b[0].store) for b in batch)
 
     @staticmethod
     def _windows(plan: _Plan, batch) -> list:
