@@ -232,6 +232,22 @@ def cmd_validate(args) -> int:
     return 0 if result.valid else 1
 
 
+def _factors(text: str):
+    """``2,2,1`` (one per axis) or ``z=1,y=2`` (by axis name; the others keep the default)."""
+    parts = [x.strip() for x in text.split(",") if x.strip()]
+    try:
+        if any("=" in x for x in parts):
+            out = {}
+            for x in parts:
+                name, _, value = x.partition("=")
+                out[name.strip()] = int(value)
+            return out
+        return [int(x) for x in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers per axis (2,2,1) or by axis name (z=1,y=2,x=2), got {text!r}") from None
+
+
 def _pyramid_options(p) -> None:
     p.add_argument("--levels", type=_positive(int), help="number of levels, level 0 included "
                    "(default: until every downsampled side fits one chunk)")
@@ -239,6 +255,9 @@ def _pyramid_options(p) -> None:
                    help="instead of --levels: stop before a downsampled side gets below N")
     p.add_argument("--method", default=None,
                    help="downsampling method: mean (default), mode (labels), median, min, max, stride")
+    p.add_argument("--factors", type=_factors, metavar="F,..|AXIS=F,..",
+                   help="downsampling factor per axis and level, e.g. z=1 to keep z (anisotropic "
+                        "stacks) or 1,2,2 (default: 2 on space axes, 1 on t/c)")
     p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
     p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
@@ -314,7 +333,7 @@ def cmd_convert(args) -> int:
     method = args.method or "mean"
     write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards,
                 codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
-                levels=args.levels, min_size=args.min_size, method=method,
+                levels=args.levels, min_size=args.min_size, method=method, factors=args.factors,
                 version=args.ngff_version, overwrite=args.overwrite,
                 progress=False if args.no_progress else None)
     img = open_image(args.output)
@@ -347,6 +366,7 @@ def cmd_pyramid(args) -> int:
     from omezarr_fast.image import rebuild_pyramid
 
     img = rebuild_pyramid(args.path, levels=args.levels, min_size=args.min_size, method=args.method,
+                          factors=args.factors,
                           codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
                           progress=False if args.no_progress else None)
     print(f"{args.path}: {len(img.levels)} levels, shapes {', '.join(str(a.shape) for a in img.levels)}")
