@@ -373,6 +373,57 @@ def cmd_pyramid(args) -> int:
     return 0
 
 
+def _layout_arg(text: str):
+    """``auto``, ``1,64,256,256`` (one per dimension) or ``z=64,y=256,x=256`` (by axis name)."""
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _factors(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto', integers per dimension (1,64,256,256) or by axis name "
+            f"(z=64,y=256,x=256), got {text!r}") from None
+
+
+def register_upgrade(sub) -> None:
+    p = sub.add_parser(
+        "upgrade", help="rewrite an OME-Zarr 0.4 hierarchy as 0.5 (arrays too), optionally sharded",
+        description="Rewrite the OME-Zarr 0.4 hierarchy at SRC (zarr v2) as OME-Zarr 0.5 at DST "
+                    "(zarr v3 with dimension_names): every image level, label image, plate/well "
+                    "field and bioformats2raw series, re-encoded and optionally re-chunked and "
+                    "sharded. Pyramid levels are copied as they are (no downsampling). SRC is "
+                    "validated first and DST after; metadata is written last.",
+        epilog="examples:\n"
+               f"  {PROG} upgrade old.ome.zarr new.ome.zarr\n"
+               f"  {PROG} upgrade old.ome.zarr new.ome.zarr --chunks auto --shards auto\n"
+               f"  {PROG} upgrade plate.zarr plate05.zarr --chunks y=256,x=256 --shards y=2048,x=2048",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("dst", metavar="DST")
+    p.add_argument("--chunks", type=_layout_arg, metavar="auto|C,..|AXIS=C,..",
+                   help="new inner chunks (default: keep each array's)")
+    p.add_argument("--shards", type=_layout_arg, metavar="auto|S,..|AXIS=S,..",
+                   help="shard shape, multiples of the chunks (default: no sharding)")
+    p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
+    p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
+    p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    p.add_argument("--no-validate", action="store_true",
+                   help="skip validating SRC before and DST after")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
+    p.set_defaults(func=cmd_upgrade)
+
+
+def cmd_upgrade(args) -> int:
+    from omezarr_fast.upgrade import upgrade_path
+
+    out = upgrade_path(args.src, args.dst, chunks=args.chunks, shards=args.shards,
+                       codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
+                       overwrite=args.overwrite, validate=not args.no_validate,
+                       progress=False if args.no_progress else None)
+    print(f"{out}: OME-Zarr 0.5 (upgraded from {args.src})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Fast zarr v3 / OME-Zarr tools.")
     from omezarr_fast import __version__
@@ -384,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_validate(sub)
     register_convert(sub)
     register_pyramid(sub)
+    register_upgrade(sub)
     return parser
 
 

@@ -1,0 +1,192 @@
+"""upgrade_path / ``omezarr-fast upgrade``: OME-Zarr 0.4 hierarchies rewritten as 0.5."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import zarr
+from test_cli_ngff import run
+
+from omezarr_fast import ngff, open_image, open_plate, upgrade_path, write_image, write_plate
+from omezarr_fast import upgrade as up
+
+COLORS = [{"label-value": 1, "rgba": [255, 0, 0, 255]}, {"label-value": 2, "rgba": [0, 255, 0, 128]}]
+PROPS = [{"label-value": 1, "class": "nucleus"}, {"label-value": 2, "class": "cytoplasm"}]
+
+
+@pytest.fixture(scope="module")
+def ozp04(tmp_path_factory):
+    """A 0.4 image with a label image, written by ome-zarr-py."""
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.format import FormatV04
+    from ome_zarr.writer import write_image as oz_write_image
+    from ome_zarr.writer import write_labels as oz_write_labels
+
+    path = tmp_path_factory.mktemp("up") / "ozp04.zarr"
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 1000, (2, 8, 64, 48), dtype=np.uint16)
+    labels = rng.integers(0, 3, (1, 8, 64, 48), dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = zarr.open_group(str(path), mode="w", zarr_format=2)
+        oz_write_image(data, g, axes="czyx", fmt=FormatV04(), scale_factors=[2, 4],
+                       scale={"z": 2.0, "y": 0.5, "x": 0.5},
+                       axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"},
+                       storage_options={"chunks": (1, 4, 32, 32)})
+        oz_write_labels(labels, g, name="cells", fmt=FormatV04(), axes="czyx",
+                        scale_factors=[2, 4],
+                        label_metadata={"colors": COLORS, "properties": PROPS})
+    assert ngff.validate_path(path).version == "0.4"
+    return path
+
+
+def levels_of(path, chunks=False):
+    g = zarr.open_group(str(path), mode="r")
+    meta = ngff.read_metadata(path).multiscales[0]
+    return [g[d.path].chunks if chunks else g[d.path][...] for d in meta.datasets]
+
+
+def test_ome_zarr_py_image_with_labels(tmp_path, ozp04):
+    out = upgrade_path(ozp04, tmp_path / "new.zarr", progress=False)
+    res = ngff.validate_path(out)
+    assert res, res.message
+    assert res.version == "0.5"
+    img = open_image(out)
+    assert img.version == "0.5" and img.axes == list("czyx")
+    old = ngff.read_metadata(ozp04).multiscales[0]
+    assert [d.scale for d in img.multiscale.datasets] == [d.scale for d in old.datasets]
+    assert [d.path for d in img.multiscale.datasets] == ["s0", "s1", "s2"]
+    for got, want in zip(img.levels, levels_of(ozp04), strict=True):
+        assert got.metadata.zarr_format == 3
+        assert got.metadata.dimension_names == ("c", "z", "y", "x")
+        assert got.chunks == (1, 4, 32, 32)  # as the source's
+        assert got.shards is None
+        np.testing.assert_array_equal(got[...], want)
+    assert levels_of(ozp04, chunks=True) == [(1, 4, 32, 32)] * 3
+    lab = img.label("cells")
+    il = lab.attributes["ome"]["image-label"]
+    assert il["colors"] == COLORS and il["properties"] == PROPS and "version" not in il
+    for got, want in zip(lab.levels, levels_of(ozp04 / "labels" / "cells"), strict=True):
+        assert got.metadata.dimension_names == ("c", "z", "y", "x")
+        np.testing.assert_array_equal(got[...], want)
+
+
+def test_rechunk_and_shard_then_peers_open_it(tmp_path, ozp04):
+    out = upgrade_path(ozp04, tmp_path / "new.zarr", chunks={"z": 4, "y": 16, "x": 16},
+                       shards={"z": 8, "y": 32, "x": 32}, codec="blosc", progress=False)
+    img = open_image(out)
+    assert img.levels[0].chunks == (1, 4, 16, 16) and img.levels[0].shards == (1, 8, 32, 32)
+    # lower levels: the same shapes clipped to the level
+    assert img.levels[2].chunks == (1, 4, 16, 16) and img.levels[2].shards == (1, 8, 16, 16)
+    for got, want in zip(img.levels, levels_of(ozp04), strict=True):
+        np.testing.assert_array_equal(got[...], want)
+    ozm = pytest.importorskip("ome_zarr_models")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        group = ozm.open_ome_zarr(zarr.open_group(str(out), mode="r"), version="0.5")
+        labels = ozm.open_ome_zarr(zarr.open_group(str(out / "labels" / "cells"), mode="r"),
+                                   version="0.5")
+    assert type(group).__name__ == "Image"
+    assert type(labels).__name__ == "ImageLabel"
+
+
+def test_plate(tmp_path):
+    data = {f"{r}/{c}": [np.full((20, 16), i * 2 + f, np.uint16) for f in range(2)]
+            for i, (r, c) in enumerate((r, c) for r in "AB" for c in "123")}
+    src = write_plate(tmp_path / "p04.zarr", data, name="p", version="0.4", levels=2,
+                      chunks=(8, 8), progress=False)
+    out = upgrade_path(src, tmp_path / "p05.zarr", shards="auto", progress=False)
+    assert ngff.validate_path(out).version == "0.5"
+    plate = open_plate(out)
+    assert plate.wells == [f"{r}/{c}" for r in "AB" for c in "123"]
+    assert plate.plate.name == "p"
+    img = plate.image("B", "2", 1)
+    assert img.version == "0.5" and img.levels[0].shards is not None
+    np.testing.assert_array_equal(img.levels[0][...], data["B/2"][1])
+    assert img.levels[1].shape == (10, 8)
+    ozm = pytest.importorskip("ome_zarr_models")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hcs = ozm.open_ome_zarr(zarr.open_group(str(out), mode="r"), version="0.5")
+    assert type(hcs).__name__ == "HCS"
+
+
+def test_bioformats2raw_container(tmp_path):
+    root = tmp_path / "bf.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    g.attrs.put(ngff.bioformats2raw_attributes(version="0.4"))
+    for s in ("0", "1"):
+        write_image(np.full((16, 16), int(s) + 5, np.uint8), root / s, levels=2, version="0.4",
+                    progress=False)
+    ome = g.create_group("OME")
+    ome.attrs.put(ngff.series_attributes(["0", "1"], version="0.4"))
+    (root / "OME" / "METADATA.ome.xml").write_text("<OME/>")
+    out = upgrade_path(root, tmp_path / "bf05.zarr", progress=False)
+    res = ngff.validate_path(out)
+    assert res and res.version == "0.5", res.message
+    top = json.loads((out / "zarr.json").read_text())["attributes"]
+    assert top == {"ome": {"version": "0.5", "bioformats2raw.layout": 3}}
+    assert open_image(out / "1").levels[0][0, 0] == 6
+
+
+def test_errors_write_nothing(tmp_path, ozp04):
+    dst = tmp_path / "d.zarr"
+    new = write_image(np.zeros((8, 8), np.uint8), tmp_path / "v05.zarr", progress=False)
+    cases = [
+        ((new, dst), {}, ValueError, "can only upgrade OME-Zarr 0.4, found OME-Zarr 0.5"),
+        ((tmp_path / "missing", dst), {}, FileNotFoundError, "no such directory"),
+        ((ozp04, ozp04 / "sub"), {}, ValueError, "must not be src"),
+        ((ozp04, dst), {"chunks": (1, 2, 3)}, ValueError, "3 entries"),
+        ((ozp04, dst), {"chunks": {"y": 16}, "shards": {"y": 24}}, ValueError, "multiples"),
+        ((ozp04, dst), {"shards": "big"}, ValueError, "'auto'"),
+        ((ozp04, dst), {"codec": "lzma"}, ValueError, "codec"),
+    ]
+    for args, kw, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            upgrade_path(*args, progress=False, **kw)
+        assert not dst.exists()
+        assert not (ozp04 / "sub").exists()
+
+
+def test_invalid_source_is_refused(tmp_path):
+    src = write_image(np.zeros((8, 8), np.uint8), tmp_path / "s.zarr", levels=2, version="0.4",
+                      progress=False)
+    attrs = json.loads((src / ".zattrs").read_text())
+    attrs["multiscales"][0]["datasets"][1]["path"] = "missing"
+    (src / ".zattrs").write_text(json.dumps(attrs))
+    with pytest.raises(ValueError, match="not valid OME-Zarr 0.4"):
+        upgrade_path(src, tmp_path / "d.zarr", progress=False)
+    assert not (tmp_path / "d.zarr").exists()
+
+
+def test_metadata_is_written_last(tmp_path, ozp04, monkeypatch):
+    calls = []
+    real = up._copy
+
+    def failing(src, dst, unit, bar):
+        calls.append(dst.path)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        real(src, dst, unit, bar)
+
+    monkeypatch.setattr(up, "_copy", failing)
+    with pytest.raises(OSError, match="disk full"):
+        upgrade_path(ozp04, tmp_path / "d.zarr", progress=False)
+    top = json.loads((tmp_path / "d.zarr" / "zarr.json").read_text())
+    assert "ome" not in top.get("attributes", {})  # not mistaken for a finished image
+
+
+def test_cli(tmp_path, ozp04):
+    rc, out, err = run("upgrade", ozp04, tmp_path / "c.zarr", "--chunks", "auto",
+                       "--shards", "auto", "--no-progress")
+    assert rc == 0, err
+    assert "OME-Zarr 0.5" in out
+    assert open_image(tmp_path / "c.zarr").levels[0].shards is not None
+    rc, out, err = run("upgrade", ozp04, tmp_path / "c.zarr")
+    assert rc == 2 and err.count("\n") == 1 and "exists" in err
+    rc, _, err = run("upgrade", ozp04, tmp_path / "e.zarr", "--chunks", "y=x")
+    assert rc == 2 and "expected 'auto'" in err
+    rc, out, _ = run("upgrade", "--help")
+    assert rc == 0 and "--shards" in out
