@@ -9,7 +9,14 @@ import pytest
 import zarr
 from test_cli_ngff import run
 
-from omezarr_fast import ngff, open_image, open_plate, upgrade_path, write_image, write_plate
+from omezarr_fast import (
+    ngff,
+    open_image,
+    open_plate,
+    upgrade_path,
+    write_image,
+    write_plate,
+)
 from omezarr_fast import upgrade as up
 
 COLORS = [{"label-value": 1, "rgba": [255, 0, 0, 255]}, {"label-value": 2, "rgba": [0, 255, 0, 128]}]

@@ -41,7 +41,13 @@ def _positive(kind):
 
 
 def register_bench(sub) -> None:
-    from omezarr_fast.bench.grid import BLOSC_CLEVELS, BLOSC_CNAMES, BLOSC_SHUFFLES, GZIP_LEVELS, ZSTD_LEVELS
+    from omezarr_fast.bench.grid import (
+        BLOSC_CLEVELS,
+        BLOSC_CNAMES,
+        BLOSC_SHUFFLES,
+        GZIP_LEVELS,
+        ZSTD_LEVELS,
+    )
     from omezarr_fast.bench.pareto import GOALS
 
     def fmt(v):
@@ -138,7 +144,13 @@ def cmd_bench(args) -> int:
         out = Console(width=150)
     progress = None
     if not args.no_progress and sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
@@ -269,10 +281,13 @@ def register_convert(sub) -> None:
         description="Convert INPUT to an OME-Zarr image at OUTPUT (0.5: zarr v3, sharded, zstd-3 by "
                     "default) with a multiscale pyramid, streaming shard by shard. INPUT: .tif/.tiff "
                     "(tifffile), file.h5:/dataset (h5py), .npy, a zarr array, or an OME-Zarr 0.4/0.5 "
-                    "image (its axes, pixel sizes, units and name are kept; labels are not copied).",
+                    "image (its axes, pixel sizes, units and name are kept, and its label images are "
+                    "copied with their colors, properties and source, their pyramids rebuilt to "
+                    "match). --labels attaches label images from files.",
         epilog="examples:\n"
                f"  {PROG} convert stack.tif out.ome.zarr --axes zyx --scale 2,0.5,0.5 --units micrometer\n"
                f"  {PROG} convert old_v04.ome.zarr new.ome.zarr\n"
+               f"  {PROG} convert stack.tif out.ome.zarr --labels cells=cells.tif --labels nuclei=seg.h5:/nuclei\n"
                f"  {PROG} convert data.h5:/raw out.ome.zarr --chunks 32,128,128 --shards 64,1024,1024",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT")
@@ -287,6 +302,12 @@ def register_convert(sub) -> None:
                    help="OME-Zarr version to write (default 0.5)")
     p.add_argument("--name", help="multiscale name (default: the input's, else 'image')")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--labels", action="append", default=[], metavar="NAME=FILE",
+                   help="add label image NAME from FILE (integer .tif, .npy, file.h5:/dataset, zarr "
+                        "array or OME-Zarr label image) shaped like the image, or 1 on some axes; "
+                        "repeatable")
+    p.add_argument("--no-labels", action="store_true",
+                   help="do not copy the label images of an OME-Zarr INPUT")
     _pyramid_options(p)
     p.set_defaults(func=cmd_convert)
 
@@ -301,16 +322,31 @@ def _floats(text, what):
 def cmd_convert(args) -> int:
     from pathlib import Path
 
+    import numpy as np
+
     from omezarr_fast import ngff
     from omezarr_fast.bench.sampling import open_input
     from omezarr_fast.image import image_layout, open_image, write_image
 
     kw = {}
     src = Path(args.input)
+    img = None
+    extra = []
+    for item in args.labels:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise UserError(f"--labels: expected NAME=FILE, got {item!r}")
+        if name in (n for n, _ in extra):
+            raise UserError(f"--labels: label image {name!r} is given twice")
+        extra.append((name, file))
     if src.is_dir() and ngff.detect_version(_attrs_or_empty(src)):
         img = open_image(src)
         data = img.levels[0]
         kw = image_layout(img)
+        clash = {n for n, _ in extra} & set(img.labels) if not args.no_labels else set()
+        if clash:
+            raise UserError(f"--labels {min(clash)}: {args.input} already has a label image "
+                            "of that name (use --no-labels to drop the input's labels)")
     else:
         data = open_input(args.input).array
     ndim = len(data.shape)
@@ -330,15 +366,44 @@ def cmd_convert(args) -> int:
             kw["units"] = [u or None for u in parts]
     if args.name:
         kw["name"] = args.name
+    # Label files are opened and checked before anything is written.
+    from omezarr_fast.labels_io import open_label_source
+
+    sources = []
+    for name, file in extra:
+        if "/" in name or name in (".", ".."):
+            raise UserError(f"--labels {name}={file}: NAME must be a single path component")
+        array, image_label = open_label_source(file)
+        shape, dtype = tuple(array.shape), np.dtype(array.dtype)
+        if len(shape) != ndim or any(n not in (m, 1) for n, m in zip(shape, data.shape)):
+            raise UserError(f"--labels {name}={file}: shape {shape} does not match the image's "
+                            f"{tuple(data.shape)} (each dimension equal, or 1)")
+        if dtype.kind not in "biu":
+            raise UserError(f"--labels {name}={file}: labels need an integer dtype, got {dtype}")
+        sources.append((name, array, image_label))
     method = args.method or "mean"
-    write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards,
-                codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
-                levels=args.levels, min_size=args.min_size, method=method, factors=args.factors,
-                version=args.ngff_version, overwrite=args.overwrite,
-                progress=False if args.no_progress else None)
-    img = open_image(args.output)
-    print(f"{args.output}: OME-Zarr {img.version}, {len(img.levels)} levels, "
-          f"shapes {', '.join(str(a.shape) for a in img.levels)}")
+    codec = None if args.codec == "none" else args.codec
+    progress = False if args.no_progress else None
+    write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards, codec=codec,
+                clevel=args.clevel, levels=args.levels, min_size=args.min_size, method=method,
+                factors=args.factors, version=args.ngff_version, overwrite=args.overwrite,
+                progress=progress)
+    labels = []
+    if img is not None and not args.no_labels:
+        from omezarr_fast.labels_io import copy_labels
+
+        labels = copy_labels(img, args.output, codec=codec, clevel=args.clevel, progress=progress)
+    if sources:
+        from omezarr_fast.image import write_labels
+
+        for name, array, image_label in sources:
+            write_labels(array, args.output, name, image_label=image_label, codec=codec,
+                         clevel=args.clevel, progress=progress)
+            labels.append(name)
+    out = open_image(args.output)
+    print(f"{args.output}: OME-Zarr {out.version}, {len(out.levels)} levels, "
+          f"shapes {', '.join(str(a.shape) for a in out.levels)}"
+          + (f"; labels {', '.join(labels)}" if labels else ""))
     return 0
 
 

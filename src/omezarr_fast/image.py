@@ -536,11 +536,14 @@ def _image_factors(ms: ngff.Multiscale, shapes) -> tuple[int, ...]:
 
 def write_labels(labels, image_path, name, *, colors=None, properties=None, method="mode",
                  chunks=None, shards=None, codec="zstd", clevel=None, overwrite=False,
-                 progress=None):
-    """Write ``labels`` (integer array shaped like the image's level 0) as label image
-    ``name`` under ``image_path/labels``, with as many levels as the image (mode by default).
+                 progress=None, image_label=None):
+    """Write ``labels`` (integer array shaped like the image's level 0, or 1 on axes
+    such as "c") as label image ``name`` under ``image_path/labels``, with as many
+    levels as the image (mode by default).
 
     colors: {label_value: (r, g, b, a)}; properties: {label_value: {...}}.
+    image_label: a whole ``image-label`` (an :class:`omezarr_fast.ngff.ImageLabel` or its
+        JSON dict, e.g. copied from another label image) instead of colors/properties.
     """
     img = open_image(image_path)
     src, _ = _as_source(labels)
@@ -550,8 +553,10 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     if dtype == np.bool_:
         labels, dtype = np.asarray(labels, np.uint8), np.dtype(np.uint8)
     shapes = [a.shape for a in img.levels]
-    if tuple(src.shape) != tuple(shapes[0]):
-        raise ValueError(f"labels shape {tuple(src.shape)} != image level 0 shape {shapes[0]}")
+    lshape = tuple(src.shape)
+    if len(lshape) != len(shapes[0]) or any(n not in (m, 1) for n, m in zip(lshape, shapes[0])):
+        raise ValueError(f"labels shape {lshape} does not match image level 0 shape {shapes[0]} "
+                         "(each dimension equal to the image's, or 1)")
     ngff.check_relative_path(name, "name")
     if "/" in name:
         raise ValueError(f"name must be a single path component, got {name!r}")
@@ -560,14 +565,19 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     version = img.version
     ms0 = img.multiscale
     spatial = [a.type == "space" for a in ms0.axes]
-    chunks = tuple(chunks) if chunks is not None else default_chunks(shapes[0], dtype, spatial)
-    unit = tuple(shards) if shards is not None else default_shards(shapes[0], dtype, chunks, spatial)
+    chunks = tuple(chunks) if chunks is not None else default_chunks(lshape, dtype, spatial)
+    unit = tuple(shards) if shards is not None else default_shards(lshape, dtype, chunks, spatial)
     ds = ms0.datasets[0].transforms
     ms = ngff.build_multiscale(ms0.axes, ds.scale, [list(factors)] * (nlevels - 1),
                                translation0=ds.translation, name=name,
                                method=method)
-    attrs = ngff.label_image_attributes(ms, ngff.build_image_label(colors, properties),
-                                        version=version)
+    if image_label is None:
+        image_label = ngff.build_image_label(colors, properties)
+    elif colors is not None or properties is not None:
+        raise ValueError("give image_label or colors/properties, not both")
+    elif isinstance(image_label, Mapping):
+        image_label = ngff.ImageLabel.from_dict(image_label)
+    attrs = ngff.label_image_attributes(ms, image_label, version=version)
     ngff.validate(attrs, version=version).raise_for_errors()
 
     root = Path(image_path)
