@@ -136,6 +136,7 @@ def test_bioformats2raw_container(tmp_path):
     top = json.loads((out / "zarr.json").read_text())["attributes"]
     assert top == {"ome": {"version": "0.5", "bioformats2raw.layout": 3}}
     assert open_image(out / "1").levels[0][0, 0] == 6
+    assert (out / "OME" / "METADATA.ome.xml").read_text() == "<OME/>"
 
 
 def test_errors_write_nothing(tmp_path, ozp04):
@@ -193,7 +194,20 @@ def test_cli(tmp_path, ozp04):
     assert open_image(tmp_path / "c.zarr").levels[0].shards is not None
     rc, out, err = run("upgrade", ozp04, tmp_path / "c.zarr")
     assert rc == 2 and err.count("\n") == 1 and "exists" in err
-    rc, _, err = run("upgrade", ozp04, tmp_path / "e.zarr", "--chunks", "y=x")
-    assert rc == 2 and "expected 'auto'" in err
-    rc, out, _ = run("upgrade", "--help")
-    assert rc == 0 and "--shards" in out
+
+
+
+def test_cli_in_process(tmp_path, ozp04, capsys):
+    from omezarr_fast.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["upgrade", str(ozp04), str(tmp_path / "e.zarr"), "--chunks", "y=x"])
+    assert e.value.code == 2 and "expected 'auto'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["upgrade", "--help"])
+    assert e.value.code == 0 and "--shards" in capsys.readouterr().out
+    assert main(["upgrade", str(ozp04), str(tmp_path / "e.zarr"), "--chunks", "1,2,3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omezarr-fast upgrade: error: chunks has 3 entries") and \
+        err.count("\n") == 1
+    assert not (tmp_path / "e.zarr").exists()

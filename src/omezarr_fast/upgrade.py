@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -43,7 +44,9 @@ _V2_FILES = (".zgroup", ".zattrs", ".zarray", ".zmetadata")
 def _walk(root: Path):
     """(relative path, kind, axes or None) of every zarr node under ``root``, parents first.
 
-    kind is "group" or "array"; symlinks are not followed (they could leave the tree)."""
+    kind is "group", "array" or "file" (a plain file inside a group, such as
+    bioformats2raw's ``OME/METADATA.ome.xml``: copied as it is); symlinks are not
+    followed (they could leave the tree)."""
     axes_of: dict[str, list[ngff.Axis]] = {}
     stack = [""]
     while stack:
@@ -66,10 +69,16 @@ def _walk(root: Path):
                 axes_of[f"{rel}/{ds.path}" if rel else ds.path] = ms.axes
         yield rel, "group", None
         children = []
+        files = []
         with os.scandir(here) as it:
             for entry in it:
+                child = f"{rel}/{entry.name}" if rel else entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    children.append(f"{rel}/{entry.name}" if rel else entry.name)
+                    children.append(child)
+                elif entry.is_file(follow_symlinks=False) and entry.name not in _V2_FILES:
+                    files.append(child)
+        for f in sorted(files):
+            yield f, "file", None
         stack.extend(sorted(children, reverse=True))
 
 
@@ -208,9 +217,13 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
     # Everything that can fail on the input is worked out before dst is created.
     plans = []
     groups = []
+    copies = []
     with _pipeline():
         for rel, kind, axes in nodes:
             here = src_path / rel if rel else src_path
+            if kind == "file":
+                copies.append(rel)
+                continue
             if kind == "group":
                 a = ngff.read_attributes(here)
                 groups.append((rel, ngff.upgrade_attributes(a) if ngff.detect_version(a) else a))
@@ -226,6 +239,8 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
         for rel, _ in groups:
             if rel:
                 out.require_group(rel)
+        for rel in copies:
+            shutil.copyfile(src_path / rel, root / rel)
         total = sum(_count_blocks(arr, s or c) for _, arr, _, c, s in plans)
         bar = _progress(progress, total, "upgrading to OME-Zarr 0.5")
         try:
