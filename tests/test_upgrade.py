@@ -56,6 +56,7 @@ def levels_of(path, chunks=False):
 
 
 def test_ome_zarr_py_image_with_labels(tmp_path, ozp04):
+    assert ngff.upgrade_path is upgrade_path
     out = upgrade_path(ozp04, tmp_path / "new.zarr", progress=False)
     res = ngff.validate_path(out)
     assert res, res.message
