@@ -212,3 +212,19 @@ def test_cli_in_process(tmp_path, ozp04, capsys):
     assert err.startswith("omezarr-fast upgrade: error: chunks has 3 entries") and \
         err.count("\n") == 1
     assert not (tmp_path / "e.zarr").exists()
+
+
+@pytest.mark.parametrize("shards", [None, (1, 4, 48, 32)])
+def test_many_blocks_and_unaligned_chunks(tmp_path, ozp04, monkeypatch, shards):
+    # Tiny blocks: many per array, edge blocks, old chunks (1, 4, 32, 32) not dividing the
+    # new chunks/shards, so blocks fall back to the write unit and re-read source chunks.
+    monkeypatch.setattr(up, "BLOCK_BYTES", 4096)
+    out = upgrade_path(ozp04, tmp_path / "n.zarr", chunks=(1, 2, 24, 16), shards=shards,
+                       progress=False)
+    img = open_image(out)
+    for got, want in zip(img.levels, levels_of(ozp04), strict=True):
+        np.testing.assert_array_equal(got[...], want)
+    np.testing.assert_array_equal(img.label("cells").levels[1][...],
+                                  levels_of(ozp04 / "labels" / "cells")[1])
+    assert up._blocks((2, 8, 64, 48), (1, 4, 48, 32), (1, 4, 32, 32), 2) == [1, 4, 48, 32]
+    assert up._blocks((2, 8, 64, 48), (1, 4, 16, 16), (1, 4, 32, 32), 2) == [1, 4, 32, 32]
