@@ -41,13 +41,7 @@ def _positive(kind):
 
 
 def register_bench(sub) -> None:
-    from omezarr_fast.bench.grid import (
-        BLOSC_CLEVELS,
-        BLOSC_CNAMES,
-        BLOSC_SHUFFLES,
-        GZIP_LEVELS,
-        ZSTD_LEVELS,
-    )
+    from omezarr_fast.bench.grid import BLOSC_CLEVELS, BLOSC_CNAMES, BLOSC_SHUFFLES, GZIP_LEVELS, ZSTD_LEVELS
     from omezarr_fast.bench.pareto import GOALS
 
     def fmt(v):
@@ -144,13 +138,7 @@ def cmd_bench(args) -> int:
         out = Console(width=150)
     progress = None
     if not args.no_progress and sys.stderr.isatty():
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
