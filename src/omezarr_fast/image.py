@@ -21,7 +21,8 @@ most; a numpy source's block is a view, not a copy).
 Level sizes follow the downsampler: ``ceil(n / f)`` per level, ``f`` the axis's factor
 (``factors=``; 2 on space axes by default), a partial edge window reduced over the
 samples that exist.  Level k has ``scale_k = scale_0 * f**k`` and
-``translation_k = translation_0 + (scale_k - scale_0) / 2`` on downsampled axes (see :func:`omezarr_fast.ngff.pyramid_transforms`).
+``translation_k = translation_0 + (scale_k - scale_0) / 2`` on downsampled axes
+(see :func:`omezarr_fast.ngff.pyramid_transforms`).
 """
 from __future__ import annotations
 
