@@ -29,9 +29,21 @@ def plate_2x3(root, version, **kw):
                        chunks=(1, 8, 8), shards=(1, 16, 16), levels=2, progress=False, **kw)
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """One 2x3 plate per version, shared by the read-only tests."""
+    cache = {}
+
+    def get(version):
+        if version not in cache:
+            cache[version] = plate_2x3(tmp_path_factory.mktemp("plate") / "p.zarr", version)
+        return cache[version]
+    return get
+
+
 @pytest.mark.parametrize("version", VERSIONS)
-def test_plate_round_trip(tmp_path, version):
-    root = plate_2x3(tmp_path / "p.zarr", version)
+def test_plate_round_trip(written, version):
+    root = written(version)
     res = ngff.validate_path(root, strict=True)
     assert res, res.message
     assert res.version == version
@@ -56,11 +68,11 @@ def test_plate_round_trip(tmp_path, version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_ome_zarr_models_opens_our_plate(tmp_path, version):
+def test_ome_zarr_models_opens_our_plate(written, version):
     pytest.importorskip("ome_zarr_models", reason="ome-zarr-models not installed")
     from ome_zarr_models import open_ome_zarr
 
-    root = plate_2x3(tmp_path / "p.zarr", version)
+    root = written(version)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hcs = open_ome_zarr(zarr.open_group(str(root), mode="r"), version=version)
@@ -70,12 +82,12 @@ def test_ome_zarr_models_opens_our_plate(tmp_path, version):
     assert len(wells[0].ome_attributes.well.images) == 2
 
 
-def test_ome_zarr_py_reads_our_plate(tmp_path):
+def test_ome_zarr_py_reads_our_plate(written):
     pytest.importorskip("ome_zarr")
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Plate, Reader
 
-    root = plate_2x3(tmp_path / "p.zarr", "0.5")
+    root = written("0.5")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nodes = list(Reader(parse_url(str(root)))())
@@ -141,3 +153,41 @@ def test_errors(tmp_path):
         write_plate(p, {"A/1": data}, levels=1, progress=False)
     write_plate(p, {"B/1": data}, levels=1, overwrite=True, progress=False)
     assert open_plate(p).wells == ["B/1"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_ngff_zarr_reads_our_plate(written, version):
+    nz = pytest.importorskip("ngff_zarr")
+    root = written(version)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plate = nz.from_hcs_zarr(str(root), validate=True)
+        img = plate.get_well("B", "2").get_image(1)
+        got = np.asarray(img.images[0].data)
+    assert plate.name == "screen"
+    np.testing.assert_array_equal(got, field(4, 1))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_we_open_ome_zarr_py_plate(tmp_path, version):
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.format import FormatV04, FormatV05
+    from ome_zarr.writer import write_image as oz_write_image
+    from ome_zarr.writer import write_plate_metadata, write_well_metadata
+
+    fmt = FormatV04() if version == "0.4" else FormatV05()
+    root = tmp_path / "oz.zarr"
+    wells = [f"{r}/{c}" for r in ROWS for c in COLS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = zarr.open_group(str(root), mode="w", zarr_format=2 if version == "0.4" else 3)
+        write_plate_metadata(g, ROWS, COLS, wells, fmt=fmt, name="theirs", field_count=1)
+        for i, w in enumerate(wells):
+            wg = g.require_group(w)
+            write_well_metadata(wg, ["0"], fmt=fmt)
+            oz_write_image(np.full((16, 16), i, np.uint8), wg.require_group("0"), axes="yx",
+                           fmt=fmt, scale_factors=[2])
+    assert ngff.validate_path(root)
+    plate = open_plate(root)
+    assert plate.wells == wells and plate.plate.name == "theirs"
+    assert plate.image("B", "1").levels[0][0, 0] == 3
