@@ -271,7 +271,8 @@ def register_convert(sub) -> None:
                     "(tifffile), file.h5:/dataset (h5py), .npy, a zarr array, or an OME-Zarr 0.4/0.5 "
                     "image (its axes, pixel sizes, units and name are kept, and its label images are "
                     "copied with their colors, properties and source, their pyramids rebuilt to "
-                    "match). --labels attaches label images from files.",
+                    "match). --labels attaches label images from files. To move a 0.4 image to 0.5 "
+                    f"keeping its levels as they are, use '{PROG} upgrade'.",
         epilog="examples:\n"
                f"  {PROG} convert stack.tif out.ome.zarr --axes zyx --scale 2,0.5,0.5 --units micrometer\n"
                f"  {PROG} convert old_v04.ome.zarr new.ome.zarr\n"
