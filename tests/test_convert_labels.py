@@ -125,3 +125,17 @@ def test_write_labels_image_label_and_size_one_axes(tmp_path):
         write_labels(np.zeros((1, 16, 16), np.uint8), img, "m", image_label=il, colors={1: (0,) * 4})
     with pytest.raises(ValueError, match="equal to the image's, or 1"):
         write_labels(np.zeros((2, 16, 16), np.uint8), img, "m")
+
+
+def test_invalid_input_label_stops_before_writing(tmp_path, capsys):
+    src = write_image(np.zeros((16, 16), np.uint8), tmp_path / "a.zarr", levels=2, progress=False)
+    write_labels(np.zeros((16, 16), np.uint8), src, "bad", progress=False)
+    group = zarr.open_group(str(src / "labels" / "bad"), mode="r+")
+    attrs = group.attrs.asdict()
+    attrs["ome"]["multiscales"][0]["datasets"][1]["path"] = "../../../x"
+    group.attrs.put(attrs)
+    out = tmp_path / "b.zarr"
+    assert main(["convert", str(src), str(out), "--no-progress"]) == 2
+    assert "datasets[1].path" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["convert", str(src), str(out), "--no-labels", "--no-progress"]) == 0

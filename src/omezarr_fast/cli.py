@@ -332,6 +332,9 @@ def cmd_convert(args) -> int:
         img = open_image(src)
         data = img.levels[0]
         kw = image_layout(img)
+        if not args.no_labels:
+            for name in img.labels:  # opened (and validated) before anything is written
+                img.label(name)
         clash = {n for n, _ in extra} & set(img.labels) if not args.no_labels else set()
         if clash:
             raise UserError(f"--labels {min(clash)}: {args.input} already has a label image "
