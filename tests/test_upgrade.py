@@ -170,19 +170,20 @@ def test_invalid_source_is_refused(tmp_path):
     assert not (tmp_path / "d.zarr").exists()
 
 
-def test_metadata_is_written_last(tmp_path, ozp04, monkeypatch):
+@pytest.mark.parametrize("copier,codec", [("_copy", "zstd"), ("_copy_raw", "keep")])
+def test_metadata_is_written_last(tmp_path, ozp04, monkeypatch, copier, codec):
     calls = []
-    real = up._copy
+    real = getattr(up, copier)
 
-    def failing(src, dst, unit, bar):
-        calls.append(dst.path)
+    def failing(*args):
+        calls.append(args)
         if len(calls) == 3:
             raise OSError("disk full")
-        real(src, dst, unit, bar)
+        real(*args)
 
-    monkeypatch.setattr(up, "_copy", failing)
+    monkeypatch.setattr(up, copier, failing)
     with pytest.raises(OSError, match="disk full"):
-        upgrade_path(ozp04, tmp_path / "d.zarr", progress=False)
+        upgrade_path(ozp04, tmp_path / "d.zarr", codec=codec, progress=False)
     top = json.loads((tmp_path / "d.zarr" / "zarr.json").read_text())
     assert "ome" not in top.get("attributes", {})  # not mistaken for a finished image
 
@@ -228,3 +229,65 @@ def test_many_blocks_and_unaligned_chunks(tmp_path, ozp04, monkeypatch, shards):
                                   levels_of(ozp04 / "labels" / "cells")[1])
     assert up._blocks((2, 8, 64, 48), (1, 4, 48, 32), (1, 4, 32, 32), 2) == [1, 4, 48, 32]
     assert up._blocks((2, 8, 64, 48), (1, 4, 16, 16), (1, 4, 32, 32), 2) == [1, 4, 32, 32]
+
+
+def zarr_default_read(path):
+    """Read with zarr's own codec pipeline (not ours): checks the shard layout we wrote."""
+    with zarr.config.set({"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}):
+        return zarr.open_array(str(path), mode="r")[...]
+
+
+def test_keep_copies_encoded_chunks_as_they_are(tmp_path, ozp04):
+    out = upgrade_path(ozp04, tmp_path / "k.zarr", progress=False)
+    arr = zarr.open_array(str(out / "s0"), mode="r")
+    assert [type(c).__name__ for c in arr.compressors] == ["ZstdCodec"]
+    old = (ozp04 / "s0" / "1" / "1" / "0" / "1").read_bytes()
+    assert (out / "s0" / "c" / "1" / "1" / "0" / "1").read_bytes() == old  # not re-encoded
+    np.testing.assert_array_equal(zarr_default_read(out / "s0"), levels_of(ozp04)[0])
+
+
+@pytest.mark.parametrize("codec", ["zstd", "gzip", "blosc", None])
+def test_keep_gathers_encoded_chunks_into_shards(tmp_path, codec):
+    rng = np.random.default_rng(9)
+    data = rng.integers(0, 3000, (5, 37, 45), dtype=np.uint16)
+    data[:, :16, :16] = 0  # an all-zero chunk, which zarr does not store: empty in the shard
+    src = write_image(data, tmp_path / "s.zarr", chunks=(2, 8, 16), levels=2, version="0.4",
+                      codec=codec, progress=False)
+    assert not (src / "0" / "0" / "0" / "0").exists()  # what the test is about
+    out = upgrade_path(src, tmp_path / "k.zarr", shards={"z": 4, "y": 16, "x": 32},
+                       progress=False)
+    arr = zarr.open_array(str(out / "0"), mode="r")
+    assert arr.chunks == (2, 8, 16) and arr.shards == (4, 16, 32)
+    want = {"zstd": ["ZstdCodec"], "gzip": ["GzipCodec"], "blosc": ["BloscCodec"], None: []}
+    assert [type(c).__name__ for c in arr.compressors] == want[codec]
+    for k, level in zip(("0", "1"), levels_of(src), strict=True):
+        np.testing.assert_array_equal(zarr_default_read(out / k), level)
+        np.testing.assert_array_equal(open_image(out).levels[int(k)][...], level)
+    ts = pytest.importorskip("tensorstore")
+    got = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(out / "0")}},
+                  open=True).result().read().result()
+    np.testing.assert_array_equal(got, data)
+
+
+def test_keep_re_encodes_what_v3_cannot_hold(tmp_path):
+    import numcodecs
+
+    root = tmp_path / "s.zarr"
+    data = np.arange(20 * 24, dtype=np.int32).reshape(20, 24)
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    # zlib (no v3 codec), a filter, Fortran order: each forces decoding and re-encoding
+    g.create_array("0", shape=data.shape, dtype=data.dtype, chunks=(8, 8),
+                   compressors=numcodecs.Zlib(level=1))[...] = data
+    g.create_array("1", shape=data.shape, dtype=data.dtype, chunks=(8, 8),
+                   filters=[numcodecs.Delta(dtype="i4")], compressors=numcodecs.Zstd(level=1),
+                   order="F")[...] = data
+    ms = ngff.build_multiscale(ngff.make_axes("yx"), [1.0, 1.0], [[1, 1]])
+    g.attrs.put(ngff.image_attributes(ms, version="0.4"))
+    out = upgrade_path(root, tmp_path / "k.zarr", shards=(16, 16), validate=False,
+                       progress=False)
+    a0, a1 = (zarr.open_array(str(out / k), mode="r") for k in "01")
+    assert [type(c).__name__ for c in a0.compressors] == ["ZstdCodec"]
+    assert a0.compressors[0].level == 3
+    assert [type(c).__name__ for c in a1.compressors] == ["ZstdCodec"]
+    np.testing.assert_array_equal(a0[...], data)
+    np.testing.assert_array_equal(a1[...], data)

@@ -34,6 +34,7 @@ from omezarr_fast.image import (
     default_chunks,
     default_shards,
 )
+from omezarr_fast.ngff.attributes import read_json
 
 __all__ = ["upgrade_path"]
 
@@ -172,7 +173,87 @@ def _count_blocks(src: zarr.Array, unit) -> int:
     return math.prod(-(-n // b) for n, b in zip(shape, block))
 
 
-def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=None,
+def _kept_codec(zarray: Mapping, dtype: np.dtype):
+    """``(compressors, raw)`` for codec="keep": the zarr v3 compressor equal to this v2
+    array's (None for none), and whether its encoded chunks are valid v3 chunks as they are
+    (no filters, C order, little-endian or single-byte dtype); zstd-3 and False when v3
+    has no such codec."""
+    from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+    raw = (not zarray.get("filters") and zarray.get("order", "C") == "C"
+           and dtype.kind in "biuf" and dtype.byteorder != ">")
+    comp = zarray.get("compressor")
+    if comp is None:
+        return None, raw
+    cid = comp.get("id")
+    try:
+        if cid == "zstd":
+            return ZstdCodec(level=int(comp.get("level", 0)),
+                             checksum=bool(comp.get("checksum", False))), raw
+        if cid == "gzip":
+            return GzipCodec(level=int(comp.get("level", 1))), raw
+        if cid == "blosc":
+            shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}.get(
+                comp.get("shuffle", 1), "bitshuffle" if dtype.itemsize == 1 else "shuffle")
+            return BloscCodec(cname=comp.get("cname", "lz4"), clevel=int(comp.get("clevel", 5)),
+                              shuffle=shuffle, typesize=dtype.itemsize,
+                              blocksize=int(comp.get("blocksize", 0))), raw
+    except (TypeError, ValueError):  # a configuration v3 does not accept
+        pass
+    return _compressors("zstd", None, 3), False
+
+
+def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, bar) -> None:
+    """Copy the encoded chunks of ``src`` (v2) into ``dst`` (v3, same chunks and codec)
+    without decoding them: chunk files as they are, or gathered into shards with a
+    sharding_indexed index (C order, offset/nbytes little endian, crc32c)."""
+    from omezarr_fast._native import crc32c
+
+    shape, chunks = tuple(src.shape), tuple(src.chunks)
+    grid = [-(-n // c) for n, c in zip(shape, chunks)]
+    shards = dst.shards
+    if shards is None:
+        for idx in np.ndindex(*grid):
+            f = src_dir / src.metadata.encode_chunk_key(idx)
+            if f.is_file():
+                out = dst_dir / dst.metadata.encode_chunk_key(idx)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, out)
+            if bar is not None:
+                bar[0].advance(bar[1])
+        return
+    per = [s // c for s, c in zip(shards, chunks)]
+    for sidx in np.ndindex(*[-(-n // s) for n, s in zip(shape, shards)]):
+        pairs = np.full((math.prod(per), 2), np.iinfo(np.uint64).max, dtype="<u8")
+        parts, offset = [], 0
+        for k, inner in enumerate(np.ndindex(*per)):
+            idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
+            if any(i >= g for i, g in zip(idx, grid)):
+                continue
+            try:
+                data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
+            except FileNotFoundError:  # never written: the fill value, empty in the shard
+                continue
+            pairs[k] = (offset, len(data))
+            offset += len(data)
+            parts.append(data)
+        if parts:
+            index = pairs.tobytes()
+            parts.append(index)
+            parts.append(int(crc32c(index)).to_bytes(4, "little"))
+            out = dst_dir / dst.metadata.encode_chunk_key(sidx)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(b"".join(parts))
+        if bar is not None:
+            bar[0].advance(bar[1])
+
+
+def _raw_units(arr: zarr.Array, shards) -> int:
+    unit = shards if shards is not None else arr.chunks
+    return math.prod(-(-n // u) for n, u in zip(arr.shape, unit))
+
+
+def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=None,
                  overwrite=False, validate=True, progress=None) -> Path:
     """Rewrite the OME-Zarr 0.4 hierarchy at ``src`` as OME-Zarr 0.5 at ``dst``; returns
     ``dst``. Pyramid levels are copied as they are (no downsampling).
@@ -183,7 +264,11 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
     shards: None writes no sharding; "auto" picks ~32 MiB shards; a sequence or a mapping
         by axis name (axes not named get one chunk per shard). Chunks and shards are
         clipped to each array's size, so lower pyramid levels get smaller ones.
-    codec, clevel: "zstd" (level 3), "gzip", "blosc" or None, as in write_image.
+    codec, clevel: "keep" (default): each array keeps its compressor where zarr v3 has it
+        (zstd, gzip, blosc, none; others become zstd-3), and when its chunks are kept too
+        the encoded chunks are copied without decoding (gathered into shards if asked),
+        so the upgrade runs at file-copy speed. Or "zstd" (level 3), "gzip", "blosc" or
+        None to re-encode everything, as in write_image.
     overwrite: replace an existing ``dst`` (otherwise FileExistsError).
     validate: check ``src`` with :func:`omezarr_fast.ngff.validate_path` first (errors, not
         warnings, stop the upgrade before anything is written) and ``dst`` at the end.
@@ -211,7 +296,8 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
         if not res:
             raise ValueError(f"{src_path} is not valid OME-Zarr 0.4: "
                              f"{res.message.splitlines()[0]}")
-    compressors = _compressors(codec, clevel, 3)
+    keep = codec == "keep"
+    compressors = None if keep else _compressors(codec, clevel, 3)
     nodes = list(_walk(src_path))
 
     # Everything that can fail on the input is worked out before dst is created.
@@ -232,7 +318,12 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
             if axes is not None and len(axes) != arr.ndim:
                 raise ValueError(f"{here}: {arr.ndim} dimensions for {len(axes)} axes")
             c, s = _layout(arr, rel, axes, chunks, shards)
-            plans.append((rel, arr, axes, c, s))
+            comp, raw = compressors, False
+            if keep:
+                zarray = read_json(here / ".zarray")
+                comp, raw = _kept_codec(zarray, np.dtype(arr.dtype))
+                raw = raw and c == tuple(arr.chunks)
+            plans.append((rel, arr, axes, c, s, comp, raw))
 
         root = _prepare_path(dst_path, overwrite)
         out = zarr.open_group(str(root), mode="w-", zarr_format=3)
@@ -241,17 +332,21 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="zstd", clevel=Non
                 out.require_group(rel)
         for rel in copies:
             shutil.copyfile(src_path / rel, root / rel)
-        total = sum(_count_blocks(arr, s or c) for _, arr, _, c, s in plans)
+        total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
+                    for _, arr, _, c, s, _, raw in plans)
         bar = _progress(progress, total, "upgrading to OME-Zarr 0.5")
         try:
-            for rel, arr, axes, c, s in plans:
+            for rel, arr, axes, c, s, comp, raw in plans:
                 fill = arr.fill_value if arr.fill_value is not None else 0
                 new = out.create_array(
                     rel, shape=arr.shape, dtype=arr.dtype, chunks=c, shards=s,
-                    compressors=compressors, fill_value=fill,
+                    compressors=comp, fill_value=fill,
                     dimension_names=[a.name for a in axes] if axes is not None else None,
                     attributes=dict(arr.attrs))
-                _copy(arr, new, s or c, bar)
+                if raw:
+                    _copy_raw(arr, src_path / rel, new, root / rel, bar)
+                else:
+                    _copy(arr, new, s or c, bar)
         finally:
             if bar is not None:
                 bar[0].stop()
