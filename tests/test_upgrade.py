@@ -190,10 +190,12 @@ def test_metadata_is_written_last(tmp_path, ozp04, monkeypatch, copier, codec):
 
 def test_cli(tmp_path, ozp04):
     rc, out, err = run("upgrade", ozp04, tmp_path / "c.zarr", "--chunks", "auto",
-                       "--shards", "auto", "--no-progress")
+                       "--shards", "auto", "--codec", "gzip", "--clevel", "1", "--no-progress")
     assert rc == 0, err
     assert "OME-Zarr 0.5" in out
-    assert open_image(tmp_path / "c.zarr").levels[0].shards is not None
+    level0 = open_image(tmp_path / "c.zarr").levels[0]
+    assert level0.shards is not None
+    assert [(type(c).__name__, c.level) for c in level0.compressors] == [("GzipCodec", 1)]
     rc, out, err = run("upgrade", ozp04, tmp_path / "c.zarr")
     assert rc == 2 and err.count("\n") == 1 and "exists" in err
 

@@ -448,8 +448,9 @@ def register_upgrade(sub) -> None:
         description="Rewrite the OME-Zarr 0.4 hierarchy at SRC (zarr v2) as OME-Zarr 0.5 at DST "
                     "(zarr v3 with dimension_names): every image level, label image, plate/well "
                     "field and bioformats2raw series, re-encoded and optionally re-chunked and "
-                    "sharded. Pyramid levels are copied as they are (no downsampling). SRC is "
-                    "validated first and DST after; metadata is written last.",
+                    "sharded. Pyramid levels are copied as they are (no downsampling); with the "
+                    "chunks and compressor kept (the default), encoded chunks are copied without "
+                    "decoding. SRC is validated first and DST after; metadata is written last.",
         epilog="examples:\n"
                f"  {PROG} upgrade old.ome.zarr new.ome.zarr\n"
                f"  {PROG} upgrade old.ome.zarr new.ome.zarr --chunks auto --shards auto\n"
@@ -461,8 +462,12 @@ def register_upgrade(sub) -> None:
                    help="new inner chunks (default: keep each array's)")
     p.add_argument("--shards", type=_layout_arg, metavar="auto|S,..|AXIS=S,..",
                    help="shard shape, multiples of the chunks (default: no sharding)")
-    p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
-    p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
+    p.add_argument("--codec", choices=("keep", "zstd", "gzip", "blosc", "none"), default="keep",
+                   help="keep (default): each array's own compressor (zstd, gzip, blosc; others "
+                        "become zstd-3), its encoded chunks copied without decoding when the "
+                        "chunks are kept; or re-encode everything with the codec given")
+    p.add_argument("--clevel", type=int, help="compression level when re-encoding "
+                                              "(default: zstd 3, gzip 6, blosc 5)")
     p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
     p.add_argument("--no-validate", action="store_true",
                    help="skip validating SRC before and DST after")
