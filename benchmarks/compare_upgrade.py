@@ -5,7 +5,11 @@ uint16 volume (benchmarks/data.py) with 3 levels.  Every tool rewrites all level
 v3 with the same inner chunks, our default shards and zstd-3 (the pyramid is copied,
 not rebuilt), in blocks of whole shards:
 
-- ours: ``omezarr_fast.upgrade_path(src, dst, shards=...)`` (metadata too);
+- ours: ``omezarr_fast.upgrade_path(src, dst, shards=...)`` (metadata too) with the
+  default ``codec="keep"``: same chunks and compressor, so the encoded chunks are gathered
+  into shards without decoding;
+- ours-reencode: the same with ``codec="zstd"``: every chunk decoded and encoded again
+  (what the peers do);
 - tensorstore: the ome2024-ngff-challenge resave tool's engine, ``zarr`` -> ``zarr3``
   driver with ``sharding_indexed``, one write per shard-aligned block;
 - zarr-python: ``zarr.create_array(..., shards=...)`` and ``dst[block] = src[block]``
@@ -33,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("ours", "tensorstore", "zarr-python")
+TOOLS = ("ours", "ours-reencode", "tensorstore", "zarr-python")
 LEVELS = 3
 
 
@@ -78,7 +82,7 @@ def worker(tool, src, out, shape):
 
     chunks, shards = layout(shape)
     levels = [zarr.open_array(f"{src}/{k}", mode="r") for k in range(LEVELS)]
-    if tool == "ours":
+    if tool.startswith("ours"):
         import omezarr_fast  # noqa: F401
     elif tool == "tensorstore":
         import tensorstore as ts
@@ -86,10 +90,11 @@ def worker(tool, src, out, shape):
     ru = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
-    if tool == "ours":
+    if tool.startswith("ours"):
         from omezarr_fast import upgrade_path
-        upgrade_path(src, out, chunks=chunks, shards=shards, codec="zstd", clevel=3,
-                     validate=False, progress=False)
+        upgrade_path(src, out, chunks=chunks, shards=shards,
+                     codec="keep" if tool == "ours" else "zstd", clevel=3, validate=False,
+                     progress=False)
     elif tool == "tensorstore":
         for k, a in enumerate(levels):
             c, s = level_layout(a.shape, chunks, shards)
