@@ -293,3 +293,20 @@ def test_keep_re_encodes_what_v3_cannot_hold(tmp_path):
     assert [type(c).__name__ for c in a1.compressors] == ["ZstdCodec"]
     np.testing.assert_array_equal(a0[...], data)
     np.testing.assert_array_equal(a1[...], data)
+
+
+def test_shards_fit_each_arrays_kept_chunks(tmp_path, ozp04):
+    # image chunks (1, 4, 32, 32), label chunks (1, 8, 64, 48) (ome-zarr-py's): x=64 is
+    # rounded down to 48 for the label, and ngff-zarr reads the result
+    out = upgrade_path(ozp04, tmp_path / "n.zarr", shards={"z": 8, "y": 64, "x": 64},
+                       progress=False)
+    img = open_image(out)
+    assert img.levels[0].shards == (1, 8, 64, 64)
+    assert img.label("cells").levels[0].shards == (1, 8, 64, 48)
+    nz = pytest.importorskip("ngff_zarr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ms = nz.from_ngff_zarr(str(out), validate=True)
+        got = [np.asarray(i.data) for i in ms.images]
+    for g, w in zip(got, levels_of(ozp04), strict=True):
+        np.testing.assert_array_equal(g, w)

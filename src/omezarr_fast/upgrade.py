@@ -115,7 +115,9 @@ def _layout(src: zarr.Array, rel: str, axes, chunks, shards):
         s = default_shards(shape, dtype, c, spatial)
     else:
         s = _per_array(shards, names, shape, c, "shards", rel)
-        if any(x % y for x, y in zip(s, c)):
+        # Chunks the caller chose must divide the shards; kept or automatic chunks differ
+        # between arrays, so the shards are rounded down to their multiples instead.
+        if chunks is not None and not isinstance(chunks, str) and any(x % y for x, y in zip(s, c)):
             raise ValueError(f"shards {s} must be multiples of chunks {c} on every axis "
                              f"(array {rel or '.'!r})")
     if chunks is not None:  # clipped to the array, as write_image's levels
@@ -262,8 +264,10 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
         a sequence (one entry per dimension, every array must have that many) or a mapping
         by axis name (e.g. ``{"z": 32, "y": 256, "x": 256}``; other axes keep theirs).
     shards: None writes no sharding; "auto" picks ~32 MiB shards; a sequence or a mapping
-        by axis name (axes not named get one chunk per shard). Chunks and shards are
-        clipped to each array's size, so lower pyramid levels get smaller ones.
+        by axis name (axes not named get one chunk per shard). With chunks given, shards
+        must be multiples of them; with chunks kept or "auto", each array's shards are
+        rounded down to multiples of its chunks (at least one chunk). Chunks and shards
+        are clipped to each array's size, so lower pyramid levels get smaller ones.
     codec, clevel: "keep" (default): each array keeps its compressor where zarr v3 has it
         (zstd, gzip, blosc, none; others become zstd-3), and when its chunks are kept too
         the encoded chunks are copied without decoding (gathered into shards if asked),
