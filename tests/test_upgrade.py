@@ -310,3 +310,22 @@ def test_shards_fit_each_arrays_kept_chunks(tmp_path, ozp04):
         got = [np.asarray(i.data) for i in ms.images]
     for g, w in zip(got, levels_of(ozp04), strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("shards", [None, (16, 32)])
+def test_keep_with_flat_v2_chunk_keys(tmp_path, shards):
+    import numcodecs
+
+    root = tmp_path / "s.zarr"
+    data = np.random.default_rng(3).integers(0, 255, (20, 40), dtype=np.uint8)
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    g.create_array("0", shape=data.shape, dtype=data.dtype, chunks=(8, 16),
+                   chunk_key_encoding={"name": "v2", "separator": "."},
+                   compressors=numcodecs.Zstd(level=5))[...] = data
+    assert (root / "0" / "1.2").is_file()
+    ms = ngff.build_multiscale(ngff.make_axes("yx"), [1.0, 1.0], [])
+    g.attrs.put(ngff.image_attributes(ms, version="0.4"))
+    out = upgrade_path(root, tmp_path / "k.zarr", shards=shards, progress=False)
+    if shards is None:
+        assert (out / "0" / "c" / "1" / "2").read_bytes() == (root / "0" / "1.2").read_bytes()
+    np.testing.assert_array_equal(zarr_default_read(out / "0"), data)
