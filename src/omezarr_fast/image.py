@@ -7,16 +7,17 @@ and each shard of each level is written once.
 
 Memory bound: a few source blocks (below) plus, per lower level, the shards that are only
 partly filled.  A block is a level-0 shard rounded up to a multiple of
-``f**(levels-1)`` on downsampled axes, then doubled along the slowest axes until it
-holds one shard per thread of ``omezarr_fast.get_num_threads()`` (the pipeline
-encodes the shards of one write in parallel).  Blocks are visited grouped by the
+``f**(levels-1)`` on downsampled axes (doubled along the slowest axes only when
+that holds fewer than 4 inner chunks per thread: the pipeline encodes the inner
+chunks of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
 chunks and shards at most one pending shard per level exists at a time.  The shard
 writes of up to two blocks run on helper threads while the next block is read and
 downsampled (so no core idles through a write's serial tail): about
 ``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
-(with 2 threads and 32 MiB shards: ~2 * (64 + 9 + 64) MiB + (levels-1) * 32 MiB at
-most; a numpy source's block is a view, not a copy).
+(with 32 MiB shards: ~2 * (32 + 5 + 32) MiB + (levels-1) * 32 MiB at most; a
+numpy source's block is a view, not a copy, and a zarr source is read shard by
+shard straight into the block).
 
 Level sizes follow the downsampler: ``ceil(n / f)`` per level, ``f`` the axis's factor
 (``factors=``; 2 on space axes by default), a partial edge window reduced over the
@@ -137,17 +138,18 @@ def _as_source(data):
 
 
 def _read_zarr(src: zarr.Array, sl: tuple[slice, ...]) -> np.ndarray:
-    """Read a region one source shard (or chunk) at a time into one buffer: zarr's
-    read of a large region holds every touched shard's bytes and decoded chunks at
-    once, several times the region's size."""
+    """Read a region one source shard (or chunk) at a time, each straight into its
+    place in one buffer: zarr's read of a large region holds every touched shard's
+    bytes and decoded chunks at once, several times the region's size."""
+    from zarr.core.buffer.cpu import NDBuffer
     unit = src.shards if src.shards is not None else src.chunks
     out = np.empty(tuple(s.stop - s.start for s in sl), src.dtype)
     ranges = [range(s.start // u * u, s.stop, u) for s, u in zip(sl, unit)]
     for starts in itertools.product(*ranges):
         piece = tuple(slice(max(a, s.start), min(a + u, s.stop))
                       for a, s, u in zip(starts, sl, unit))
-        out[tuple(slice(p.start - s.start, p.stop - s.start) for p, s in zip(piece, sl))] = \
-            src[piece]
+        view = out[tuple(slice(p.start - s.start, p.stop - s.start) for p, s in zip(piece, sl))]
+        src.get_basic_selection(piece, out=NDBuffer.from_numpy_array(view))
     return out
 
 
@@ -417,11 +419,13 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
     # downsample_block's alignment rule holds for every block.
     cum = [f ** (nlevels - 1) for f in factors]
     block = [-(-u // c) * c for u, c in zip(arrays[0][1], cum)]
-    # One write unit per pool thread per block: the pipeline parallelises across shards.
-    want = get_num_threads()
+    # The pipeline encodes a write's inner chunks in parallel, so one shard per block
+    # keeps every thread busy and memory at one shard; only blocks of very few chunks
+    # (small shards) grow until each thread has a few chunks to encode.
+    inner = arrays[0][0].chunks
+    want = 4 * get_num_threads()
     for d in range(len(block)):
-        while math.prod(-(-b // u) for b, u in zip(block, arrays[0][1])) < want \
-                and block[d] < shape[d]:
+        while math.prod(-(-b // c) for b, c in zip(block, inner)) < want and block[d] < shape[d]:
             block[d] *= 2
     _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
 
