@@ -362,7 +362,7 @@ def _prepare_path(path, overwrite):
 
 
 def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, codec, clevel,
-                      method, zarr_format, progress):
+                      method, zarr_format, progress, client=None):
     """Create the level arrays "0".."n-1" in ``group`` and stream ``data`` into them.
 
     ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
@@ -383,6 +383,12 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
         s = output_shape(s, factors)
     if math.prod(shape) == 0:
         return
+    if client is None:
+        from omezarr_fast.distributed import default_client
+        client = default_client(data)
+    if client:
+        from omezarr_fast.distributed import write_pyramid
+        return write_pyramid(client, data, arrays, factors, method)
     # Level-0 block: the write unit rounded up to the cumulative factor, so that
     # downsample_block's alignment rule holds for every block.
     cum = [f ** (nlevels - 1) for f in factors]
@@ -399,7 +405,8 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
 def write_image(data, path, *, axes=None, scale=None, units=None, translation=None,
                 chunks=None, shards=None, codec="zstd", clevel=None, levels=None,
                 min_size=None, method="mean", name=None, channel_names=None,
-                channel_colors=None, version="0.5", overwrite=False, progress=None):
+                channel_colors=None, version="0.5", overwrite=False, progress=None,
+                client=None):
     """Write ``data`` as an OME-Zarr multiscale image at ``path``; returns the path.
 
     data: numpy array, dask array or zarr array (read once, block by block), ndim 2-5.
@@ -418,6 +425,10 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
     version: "0.5" (zarr v3, sharded) or "0.4" (zarr v2).
     overwrite: replace an existing ``path`` (otherwise FileExistsError).
     progress: None = a progress bar on a terminal, True/False to force.
+    client: a ``distributed.Client``: build the pyramid on its cluster, one task per output
+        shard region (see :mod:`omezarr_fast.distributed`). None (default): the same when
+        ``data`` is a dask array and dask's current scheduler is a distributed client;
+        False: always in this process. ``progress`` has no effect on a cluster.
     """
     if version not in ("0.4", "0.5"):
         raise ValueError(f"version must be '0.4' or '0.5', got {version!r}")
@@ -473,7 +484,8 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         group = zarr.open_group(str(path), mode="w-", zarr_format=zarr_format)
         _write_multiscale(group, data, names=names, factors=factors, nlevels=nlevels,
                           chunks=chunks, unit=write_unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         # Metadata last: an interrupted write does not look like a finished image.
         group.attrs.update(attrs)
     return path
