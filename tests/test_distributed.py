@@ -3,6 +3,7 @@ and pickling of the pipeline, codecs and arrays into spawn and fork processes.""
 from __future__ import annotations
 
 import collections
+import json
 import multiprocessing
 import os
 import pickle
@@ -16,12 +17,13 @@ import zarr
 
 import omezarr_fast
 from omezarr_fast import codecs as ozf_codecs
-from omezarr_fast.distributed import plan_stages
+from omezarr_fast.distributed import default_client, plan_stages
 from omezarr_fast.downsample import output_shape
 from omezarr_fast.image import _level_layout
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
 cloudpickle = pytest.importorskip("cloudpickle")
 
 # Workers unpickle the plugin below by value: they need not import this test module.
@@ -228,3 +230,36 @@ def test_pickles_into_worker_processes(method, small_array):
         kind, info, data = pool.apply(_child, (pickle.dumps(small_array),))
     assert kind == "CodecPipeline" and info == "native"
     assert data == small_array[:].tobytes()
+
+
+def test_labels_on_the_cluster(client, image, tmp_path):
+    labels = (image // 15000).astype(np.uint8)
+    for where, c in (("ref", False), ("out", client)):
+        path = omezarr_fast.write_image(image, tmp_path / f"{where}.zarr", client=False, **LAYOUT)
+        omezarr_fast.write_labels(da.from_array(labels, chunks=(10, 45, 75)), path, "cells",
+                                  client=c, chunks=LAYOUT["chunks"], shards=LAYOUT["shards"])
+    assert _files(tmp_path / "out.zarr") == _files(tmp_path / "ref.zarr")
+
+
+def _fail_on_second_block(block, block_info=None):
+    if block_info[None]["chunk-location"] == (0, 1, 0):
+        raise OSError("source block unreadable")
+    return block
+
+
+def test_a_failing_task_raises_and_leaves_no_metadata(client, image, tmp_path):
+    data = da.from_array(image, chunks=(8, 32, 32)).map_blocks(_fail_on_second_block,
+                                                               dtype=image.dtype)
+    out = tmp_path / "out.zarr"
+    with pytest.raises(OSError, match="source block unreadable"):
+        omezarr_fast.write_image(data, out, client=client, **LAYOUT)
+    # The image is not marked finished: no multiscales metadata was written.
+    assert "ome" not in json.loads((out / "zarr.json").read_text()).get("attributes", {})
+
+
+def test_which_scheduler(client, image):
+    d = da.from_array(image, chunks=(10, 45, 75))
+    assert default_client(d) is client  # the module's Client is dask's default
+    with dask.config.set(scheduler="threads"):
+        assert default_client(d) is None
+    assert default_client(image) is None  # only dask arrays go to the cluster by default

@@ -253,8 +253,9 @@ def write_pyramid(client, data, arrays, factors, method) -> None:
     futures = client.compute(list(prev.values()), retries=RETRIES)
     try:
         client.gather(futures)
-    finally:
-        del futures
+    except BaseException:
+        client.cancel(futures)  # stop the rest of the tree: nothing more is written
+        raise
     _remove_partial_files(job.arrays)
 
 

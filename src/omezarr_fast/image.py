@@ -512,11 +512,12 @@ def _image_factors(ms: ngff.Multiscale, shapes) -> tuple[int, ...]:
 
 def write_labels(labels, image_path, name, *, colors=None, properties=None, method="mode",
                  chunks=None, shards=None, codec="zstd", clevel=None, overwrite=False,
-                 progress=None):
+                 progress=None, client=None):
     """Write ``labels`` (integer array shaped like the image's level 0) as label image
     ``name`` under ``image_path/labels``, with as many levels as the image (mode by default).
 
     colors: {label_value: (r, g, b, a)}; properties: {label_value: {...}}.
+    client: as for :func:`write_image`.
     """
     img = open_image(image_path)
     src, _ = _as_source(labels)
@@ -563,7 +564,8 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
         group = lg.create_group(name)
         _write_multiscale(group, labels, names=[a.name for a in ms0.axes], factors=factors,
                           nlevels=nlevels, chunks=chunks, unit=unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         group.attrs.update(attrs)
         names = existing + ([name] if name not in existing else [])
         lg.attrs.update(ngff.labels_attributes(names, version=version))
