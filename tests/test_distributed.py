@@ -227,6 +227,9 @@ def test_pickles_into_worker_processes(method, small_array):
         for c in codecs:
             got = pickle.loads(pool.apply(_child, (pickle.dumps(c),)))
             assert type(got) is type(c) and got == c
+        store = small_array.store
+        back = pickle.loads(pool.apply(_child, (pickle.dumps(store),)))
+        assert type(back) is type(store) and back == store
         kind, info, data = pool.apply(_child, (pickle.dumps(small_array),))
     assert kind == "CodecPipeline" and info == "native"
     assert data == small_array[:].tobytes()
