@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from omezarr_fast._background import Background
 from omezarr_fast.downsample import downsample_block
 
 __all__ = ["Stage", "default_client", "plan_stages", "write_pyramid"]
@@ -158,13 +159,20 @@ def _run_stage(job: _Job, stage: int, idx: tuple[int, ...], source, child_data=N
         nlevels = len(job.arrays)
         more = st.last + 1 < nlevels
         first_box = _level_box(origin, stop, job.factors, st.first)
-        job.arrays[st.first][first_box] = data
         ndown = st.last - st.first + (1 if more else 0)
         if ndown == 0:
+            job.arrays[st.first][first_box] = data
             return None
-        level_shape = job.arrays[st.first].shape
-        outs = downsample_block(data, job.factors, ndown, job.method,
-                                origin=[s.start for s in first_box], image_shape=level_shape)
+        # The write's serial tail (the last shards' store writes) overlaps the
+        # downsampling, as in the single-process writer.
+        write = Background(job.arrays[st.first].__setitem__, first_box, data)
+        try:
+            outs = downsample_block(data, job.factors, ndown, job.method,
+                                    origin=[s.start for s in first_box],
+                                    image_shape=job.arrays[st.first].shape)
+        finally:
+            write.join()
+        write.result()
         del data
         for lvl in range(st.first + 1, st.last + 1):
             job.arrays[lvl][_level_box(origin, stop, job.factors, lvl)] = outs[lvl - st.first - 1]
