@@ -266,3 +266,5 @@ def test_which_scheduler(client, image):
     with dask.config.set(scheduler="threads"):
         assert default_client(d) is None
     assert default_client(image) is None  # only dask arrays go to the cluster by default
+    # Inside a task the pyramid is written in the worker's process, not nested.
+    assert client.submit(default_client, d).result() is None

@@ -201,7 +201,14 @@ def default_client(data):
     if not type(data).__module__.startswith("dask") or "distributed" not in sys.modules:
         return None
     import dask.base
-    from distributed import Client
+    from distributed import Client, get_worker
+    try:
+        get_worker()
+        # Inside a task: a nested cluster computation would hold this worker's
+        # thread while waiting for others; write in this process instead.
+        return None
+    except ValueError:
+        pass
     try:
         get = dask.base.get_scheduler(collections=[data])
     except (RuntimeError, ValueError):
