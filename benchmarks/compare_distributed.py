@@ -100,6 +100,8 @@ def main():
     ap.add_argument("--size", default="64x1024x1024", help="ZxYxX (default 64x1024x1024)")
     ap.add_argument("--rounds", type=int, default=3, help="best of N interleaved rounds")
     ap.add_argument("--workers", type=int, default=2, help="cluster worker processes")
+    ap.add_argument("--native-threads", type=int, default=None,
+                    help="native pool threads in each worker (default: every core)")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "omezarr_fast_bench"))
     args = ap.parse_args()
@@ -117,6 +119,9 @@ def main():
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, \
             Client(cluster, set_as_default=False) as client:
+        if args.native_threads:
+            client.run(omezarr_fast.set_num_threads, args.native_threads)
+        native = client.run(omezarr_fast.get_num_threads)
         try:
             for r in range(args.rounds):
                 for tool in tools:
@@ -139,7 +144,7 @@ def main():
     print(f"\n{args.size} uint16 ({nbytes / 2**20:.0f} MiB) from a sharded zarr source via dask, "
           f"{LEVELS} levels, chunks {chunks}, shards {shards}, zstd-3; {os.cpu_count()} cores; "
           f"cluster: {args.workers} worker processes x 1 thread (native pool "
-          f"{omezarr_fast.get_num_threads()} threads each); best of {args.rounds}\n")
+          f"{sorted(set(native.values()))} threads each); best of {args.rounds}\n")
     ref = best.get("ours-cluster")
     print("| tool | time (s) | ratio vs ours-cluster |")
     print("|---|---:|---:|")

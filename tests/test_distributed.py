@@ -260,11 +260,13 @@ def test_a_failing_task_raises_and_leaves_no_metadata(client, image, tmp_path):
     assert "ome" not in json.loads((out / "zarr.json").read_text()).get("attributes", {})
 
 
-def test_which_scheduler(client, image):
+def test_which_scheduler(client, image, tmp_path):
     d = da.from_array(image, chunks=(10, 45, 75))
     assert default_client(d) is client  # the module's Client is dask's default
     with dask.config.set(scheduler="threads"):
         assert default_client(d) is None
     assert default_client(image) is None  # only dask arrays go to the cluster by default
+    with pytest.raises(TypeError, match="client must be a distributed.Client"):
+        omezarr_fast.write_image(image, tmp_path / "x.zarr", client="yes")
     # Inside a task the pyramid is written in the worker's process, not nested.
     assert client.submit(default_client, d).result() is None

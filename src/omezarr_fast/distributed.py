@@ -47,7 +47,7 @@ import numpy as np
 from omezarr_fast._background import Background
 from omezarr_fast.downsample import downsample_block
 
-__all__ = ["Stage", "default_client", "plan_stages", "write_pyramid"]
+__all__ = ["Stage", "default_client", "plan_stages", "resolve_client", "write_pyramid"]
 
 # Retries of a task that raised (a transient store error); a worker that dies is
 # handled by the scheduler itself (distributed.scheduler.allowed-failures).
@@ -215,6 +215,19 @@ def default_client(data):
         return None
     client = getattr(get, "__self__", None)
     return client if isinstance(client, Client) else None
+
+
+def resolve_client(client, data):
+    """``write_image``'s ``client`` argument: the Client to use, or None."""
+    if client is None:
+        return default_client(data)
+    if client is False:
+        return None
+    Client = getattr(sys.modules.get("distributed"), "Client", None)
+    if Client is None or not isinstance(client, Client):
+        raise TypeError(f"client must be a distributed.Client, None or False, "
+                        f"got {type(client).__name__}")
+    return client
 
 
 def write_pyramid(client, data, arrays, factors, method) -> None:

@@ -367,6 +367,8 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
 
     ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
     chunks each write covers."""
+    from omezarr_fast.distributed import resolve_client
+    client = resolve_client(client, data)
     src, read = _as_source(data)
     shape, dtype = tuple(src.shape), np.dtype(src.dtype)
     compressors = _compressors(codec, clevel, zarr_format)
@@ -383,10 +385,7 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
         s = output_shape(s, factors)
     if math.prod(shape) == 0:
         return
-    if client is None:
-        from omezarr_fast.distributed import default_client
-        client = default_client(data)
-    if client:
+    if client is not None:
         from omezarr_fast.distributed import write_pyramid
         return write_pyramid(client, data, arrays, factors, method)
     # Level-0 block: the write unit rounded up to the cumulative factor, so that
@@ -616,9 +615,9 @@ class Image:
         each reading through omezarr_fast's pipeline (the zarr array pickles with it,
         so this holds in worker processes too)."""
         import dask.array as da
+        from dask.base import tokenize
         a = self.levels[level]
         unit = a.shards if getattr(a, "shards", None) is not None else a.chunks
-        from dask.base import tokenize
         return da.from_array(a, chunks=unit, inline_array=True, asarray=False,
                              name=f"omezarr-read-{tokenize(a, unit)}")
 
