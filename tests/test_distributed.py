@@ -17,7 +17,7 @@ import zarr
 
 import omezarr_fast
 from omezarr_fast import codecs as ozf_codecs
-from omezarr_fast.distributed import default_client, plan_stages
+from omezarr_fast.distributed import default_client, enable_on_workers, plan_stages
 from omezarr_fast.downsample import output_shape
 from omezarr_fast.image import _level_layout
 
@@ -270,3 +270,18 @@ def test_which_scheduler(client, image, tmp_path):
         omezarr_fast.write_image(image, tmp_path / "x.zarr", client="yes")
     # Inside a task the pyramid is written in the worker's process, not nested.
     assert client.submit(default_client, d).result() is None
+
+
+def _open_in_worker(path):
+    return type(zarr.open_array(path, mode="r")._async_array.codec_pipeline).__qualname__
+
+
+def test_enable_on_workers(client, small_array):
+    path = str(small_array.store.root)
+    assert set(client.run(_open_in_worker, path).values()) == {"BatchedCodecPipeline"}
+    enable_on_workers(client)
+    try:
+        assert set(client.run(_open_in_worker, path).values()) == {"CodecPipeline"}
+    finally:
+        client.unregister_worker_plugin("omezarr_fast-enable")
+        client.run(omezarr_fast.disable)

@@ -47,7 +47,8 @@ import numpy as np
 from omezarr_fast._background import Background
 from omezarr_fast.downsample import downsample_block
 
-__all__ = ["Stage", "default_client", "plan_stages", "resolve_client", "write_pyramid"]
+__all__ = ["Stage", "default_client", "enable_on_workers", "plan_stages", "resolve_client",
+           "write_pyramid"]
 
 # Retries of a task that raised (a transient store error); a worker that dies is
 # handled by the scheduler itself (distributed.scheduler.allowed-failures).
@@ -303,3 +304,14 @@ def _remove_partial_files(arrays) -> None:
         for p in root.rglob("*.partial"):
             if _PARTIAL.search(p.name):
                 p.unlink(missing_ok=True)
+
+
+def enable_on_workers(client) -> None:
+    """Make zarr use omezarr_fast's pipeline and codecs in every worker of ``client``'s
+    cluster, including workers that join or restart later (a worker plugin).
+
+    Arrays that reach workers pickled (``Image.to_dask``, ``write_image``'s tasks)
+    carry our pipeline already; this is for arrays that worker code opens itself."""
+    from omezarr_fast._worker_plugin import EnablePipeline
+
+    client.register_plugin(EnablePipeline())
