@@ -139,6 +139,19 @@ def test_identical_to_single_process_and_each_shard_written_once(client, image, 
     assert os.getpid() not in pids and len(pids) >= 1
 
 
+@pytest.mark.parametrize("shape,kw", [
+    ((300, 170), {"chunks": (32, 32), "shards": (64, 64)}),
+    ((2, 3, 9, 70, 50), {"chunks": (1, 1, 4, 16, 16), "shards": (1, 1, 8, 32, 32),
+                         "method": "mode"}),
+])
+def test_other_dimensionalities(client, tmp_path, shape, kw):
+    image = np.random.default_rng(3).integers(0, 9, shape, dtype=np.uint8)
+    ref = omezarr_fast.write_image(image, tmp_path / "ref.zarr", client=False, **kw)
+    out = omezarr_fast.write_image(da.from_array(image, chunks=13), tmp_path / "out.zarr",
+                                   client=client, **kw)
+    assert _files(out) == _files(ref)
+
+
 def test_dask_array_uses_the_current_distributed_client(client, image, tmp_path, store_writes):
     log = store_writes()
     # client=None and the module's Client is dask's default scheduler.
