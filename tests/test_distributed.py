@@ -298,3 +298,24 @@ def test_enable_on_workers(client, small_array):
     finally:
         client.unregister_worker_plugin("omezarr_fast-enable")
         client.run(omezarr_fast.disable)
+
+
+def test_relative_paths_reach_the_workers_absolute(client, image, tmp_path, monkeypatch):
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    monkeypatch.chdir(here)
+    cwd = client.run(os.getcwd)
+    client.run(os.chdir, str(there))  # the workers run in another directory
+    try:
+        omezarr_fast.write_image(da.from_array(image, chunks=(10, 45, 75)), "rel.zarr",
+                                 client=client, **LAYOUT)
+        x = omezarr_fast.open_image("rel.zarr").to_dask(1)
+        got = client.compute(x).result()
+    finally:
+        for addr, d in cwd.items():
+            client.run(os.chdir, d, workers=[addr])
+    assert not list(there.iterdir())
+    ref = omezarr_fast.write_image(image, tmp_path / "ref.zarr", client=False, **LAYOUT)
+    assert _files(here / "rel.zarr") == _files(ref)
+    np.testing.assert_array_equal(got, omezarr_fast.open_image(ref).levels[1][:])

@@ -231,6 +231,22 @@ def resolve_client(client, data):
     return client
 
 
+def absolute(array):
+    """``array`` with its local store's root made absolute: workers elsewhere (or in
+    another directory) must write and read the same files."""
+    from zarr.storage import LocalStore
+
+    store = array.store
+    if not isinstance(store, LocalStore) or Path(store.root).is_absolute():
+        return array
+    import zarr
+
+    from omezarr_fast.image import _pipeline
+    root = LocalStore(Path(store.root).resolve(), read_only=store.read_only)
+    with _pipeline():
+        return zarr.open_array(root, path=array.path, mode="r" if store.read_only else "r+")
+
+
 def write_pyramid(client, data, arrays, factors, method) -> None:
     """Write every level of ``arrays`` (``[(zarr array, write unit), ...]``, level 0
     first, already created) from ``data`` on ``client``'s cluster; returns when all
@@ -241,7 +257,7 @@ def write_pyramid(client, data, arrays, factors, method) -> None:
     shape = tuple(arrays[0][0].shape)
     dtype = np.dtype(arrays[0][0].dtype)
     stages = plan_stages(shape, factors, [u for _, u in arrays])
-    job = _Job(tuple(a for a, _ in arrays), shape, dtype, tuple(factors), method, tuple(stages))
+    job = _Job(tuple(absolute(a) for a, _ in arrays), shape, dtype, tuple(factors), method, tuple(stages))
     token = uuid.uuid4().hex[:12]
     run = dask.delayed(_run_stage, pure=False)
     # One key holding the job (shipped to each worker once), not a copy per task.

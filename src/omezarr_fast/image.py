@@ -616,7 +616,9 @@ class Image:
         so this holds in worker processes too)."""
         import dask.array as da
         from dask.base import tokenize
-        a = self.levels[level]
+
+        from omezarr_fast.distributed import absolute
+        a = absolute(self.levels[level])
         unit = a.shards if getattr(a, "shards", None) is not None else a.chunks
         return da.from_array(a, chunks=unit, inline_array=True, asarray=False,
                              name=f"omezarr-read-{tokenize(a, unit)}")
