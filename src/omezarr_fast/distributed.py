@@ -247,10 +247,11 @@ def absolute(array):
         return zarr.open_array(root, path=array.path, mode="r" if store.read_only else "r+")
 
 
-def write_pyramid(client, data, arrays, factors, method) -> None:
+def write_pyramid(client, data, arrays, factors, method, progress=False) -> None:
     """Write every level of ``arrays`` (``[(zarr array, write unit), ...]``, level 0
     first, already created) from ``data`` on ``client``'s cluster; returns when all
-    tasks have succeeded (or raises the first task's error)."""
+    tasks have succeeded (or raises the first task's error).  ``progress``: None = a
+    text progress bar over all the tasks on a terminal, True/False to force."""
     import dask
     import dask.array as da
 
@@ -297,6 +298,9 @@ def write_pyramid(client, data, arrays, factors, method) -> None:
     # after it is computed, and pieces are merged as soon as their siblings exist.
     futures = client.compute(list(prev.values()), retries=RETRIES)
     try:
+        if progress or (progress is None and sys.stderr.isatty()):
+            from distributed import progress as progress_bar
+            progress_bar(futures, notebook=False)
         client.gather(futures)
     except BaseException:
         client.cancel(futures)  # stop the rest of the tree: nothing more is written

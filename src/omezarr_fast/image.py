@@ -387,7 +387,7 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
         return
     if client is not None:
         from omezarr_fast.distributed import write_pyramid
-        return write_pyramid(client, data, arrays, factors, method)
+        return write_pyramid(client, data, arrays, factors, method, progress)
     # Level-0 block: the write unit rounded up to the cumulative factor, so that
     # downsample_block's alignment rule holds for every block.
     cum = [f ** (nlevels - 1) for f in factors]
@@ -427,7 +427,7 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
     client: a ``distributed.Client``: build the pyramid on its cluster, one task per output
         shard region (see :mod:`omezarr_fast.distributed`). None (default): the same when
         ``data`` is a dask array and dask's current scheduler is a distributed client;
-        False: always in this process. ``progress`` has no effect on a cluster.
+        False: always in this process.
     """
     if version not in ("0.4", "0.5"):
         raise ValueError(f"version must be '0.4' or '0.5', got {version!r}")
