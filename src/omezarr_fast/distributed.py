@@ -26,10 +26,19 @@ so a worker killed mid-write never leaves a torn shard; such a leftover temporar
 is removed after all tasks succeed.  The metadata is written last, by the caller, once
 every task has succeeded.
 
-Memory per task: the region's level-``in`` data, its downsampled levels and the
+Memory per task: the region's first-level data, its downsampled levels and the
 encoded shards of one write (a stage-0 region is one level-0 shard, rounded up so that
 it holds whole shards of the levels it writes).  dask orders the graph so that source
-blocks are consumed by their stage-0 task soon after they are computed.
+blocks are consumed by their stage-0 task soon after they are computed.  A numpy source
+is scattered to the cluster block by block up front (it is in this process's memory
+anyway); use a dask or zarr source for images larger than the client's memory.
+
+The output must be on storage every worker sees (a shared filesystem or an object
+store); a local store's root is made absolute before it goes to the workers.  The
+arrays reach the workers pickled with omezarr_fast's pipeline; for arrays that worker
+code opens itself, :func:`enable_on_workers` switches zarr over in every worker.
+Each worker process uses its own native thread pool (all its cores by default: set
+``OMEZARR_FAST_NUM_THREADS`` in the workers' environment when several share a machine).
 """
 from __future__ import annotations
 
