@@ -130,8 +130,11 @@ def main():
                     try:
                         t = run(tool, src, out, shape, client)
                     except Exception as e:  # noqa: BLE001 - a peer failing is a result
-                        msg = str(e).splitlines()[0] if str(e) else ""
-                        failed[tool] = f"{type(e).__name__}: {msg}"[:120]
+                        root = e  # the innermost cause says why (e.g. what did not pickle)
+                        while root.__cause__ or root.__context__:
+                            root = root.__cause__ or root.__context__
+                        msg = str(root).splitlines()[0] if str(root) else ""
+                        failed[tool] = f"{type(root).__name__}: {msg}"[:120]
                         print(f"round {r} {tool} failed: {failed[tool]}", file=sys.stderr)
                         continue
                     print(f"round {r} {tool}: {t:.2f} s", file=sys.stderr)
