@@ -394,11 +394,13 @@ def _prepare_path(path, overwrite):
 
 
 def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, codec, clevel,
-                      method, zarr_format, progress):
+                      method, zarr_format, progress, client=None):
     """Create the level arrays "0".."n-1" in ``group`` and stream ``data`` into them.
 
     ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
     chunks each write covers."""
+    from omezarr_fast.distributed import resolve_client
+    client = resolve_client(client, data)
     src, read = _as_source(data)
     shape, dtype = tuple(src.shape), np.dtype(src.dtype)
     compressors = _compressors(codec, clevel, zarr_format)
@@ -415,6 +417,9 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
         s = output_shape(s, factors)
     if math.prod(shape) == 0:
         return
+    if client is not None:
+        from omezarr_fast.distributed import write_pyramid
+        return write_pyramid(client, data, arrays, factors, method, progress)
     # Level-0 block: the write unit rounded up to the cumulative factor, so that
     # downsample_block's alignment rule holds for every block.
     cum = [f ** (nlevels - 1) for f in factors]
@@ -433,7 +438,8 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
 def write_image(data, path, *, axes=None, scale=None, units=None, translation=None,
                 chunks=None, shards=None, codec="zstd", clevel=None, levels=None,
                 min_size=None, method="mean", factors=None, name=None, channel_names=None,
-                channel_colors=None, version="0.5", overwrite=False, progress=None):
+                channel_colors=None, version="0.5", overwrite=False, progress=None,
+                client=None):
     """Write ``data`` as an OME-Zarr multiscale image at ``path``; returns the path.
 
     data: numpy array, dask array or zarr array (read once, block by block), ndim 2-5.
@@ -456,6 +462,10 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
     version: "0.5" (zarr v3, sharded) or "0.4" (zarr v2).
     overwrite: replace an existing ``path`` (otherwise FileExistsError).
     progress: None = a progress bar on a terminal, True/False to force.
+    client: a ``distributed.Client``: build the pyramid on its cluster, one task per output
+        shard region (see :mod:`omezarr_fast.distributed`). None (default): the same when
+        ``data`` is a dask array and dask's current scheduler is a distributed client;
+        False: always in this process.
     """
     if version not in ("0.4", "0.5"):
         raise ValueError(f"version must be '0.4' or '0.5', got {version!r}")
@@ -514,7 +524,8 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         group = zarr.open_group(str(path), mode="w-", zarr_format=zarr_format)
         _write_multiscale(group, data, names=names, factors=factors, nlevels=nlevels,
                           chunks=chunks, unit=write_unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         # Metadata last: an interrupted write does not look like a finished image.
         group.attrs.update(attrs)
     return path
@@ -541,7 +552,7 @@ def _image_factors(ms: ngff.Multiscale, shapes) -> tuple[int, ...]:
 
 def write_labels(labels, image_path, name, *, colors=None, properties=None, method="mode",
                  chunks=None, shards=None, codec="zstd", clevel=None, overwrite=False,
-                 progress=None, image_label=None):
+                 progress=None, image_label=None, client=None):
     """Write ``labels`` (integer array shaped like the image's level 0, or 1 on axes
     such as "c") as label image ``name`` under ``image_path/labels``, with as many
     levels as the image (mode by default).
@@ -549,6 +560,7 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     colors: {label_value: (r, g, b, a)}; properties: {label_value: {...}}.
     image_label: a whole ``image-label`` (an :class:`omezarr_fast.ngff.ImageLabel` or its
         JSON dict, e.g. copied from another label image) instead of colors/properties.
+    client: as for :func:`write_image`.
     """
     img = open_image(image_path)
     src, _ = _as_source(labels)
@@ -602,7 +614,8 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
         group = lg.create_group(name)
         _write_multiscale(group, labels, names=[a.name for a in ms0.axes], factors=factors,
                           nlevels=nlevels, chunks=chunks, unit=unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         group.attrs.update(attrs)
         names = existing + ([name] if name not in existing else [])
         lg.attrs.update(ngff.labels_attributes(names, version=version))
@@ -649,8 +662,17 @@ class Image:
         return open_image(self.path / "labels" / name)
 
     def to_dask(self, level: int = 0):
+        """Level ``level`` as a dask array with one task per shard (per chunk for 0.4),
+        each reading through omezarr_fast's pipeline (the zarr array pickles with it,
+        so this holds in worker processes too)."""
         import dask.array as da
-        return da.from_zarr(self.levels[level])
+        from dask.base import tokenize
+
+        from omezarr_fast.distributed import absolute
+        a = absolute(self.levels[level])
+        unit = a.shards if getattr(a, "shards", None) is not None else a.chunks
+        return da.from_array(a, chunks=unit, inline_array=True, asarray=False,
+                             name=f"omezarr-read-{tokenize(a, unit)}")
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(a.shape) for a in self.levels)
