@@ -33,15 +33,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from data import default_layout, microscopy_like  # noqa: E402
+
 TOOLS = ("ours-cluster", "ours-1-process", "ngff-zarr-cluster", "ngff-zarr-threads")
 LEVELS = 5
 
-
-def layout(shape):
-    from omezarr_fast.image import default_chunks, default_shards
-
-    chunks = default_chunks(shape, np.uint16, [True] * 3)
-    return chunks, default_shards(shape, np.uint16, chunks, [True] * 3)
 
 
 def prepare(shape, cache: Path) -> Path:
@@ -52,11 +49,9 @@ def prepare(shape, cache: Path) -> Path:
     tag = "x".join(map(str, shape))
     src = cache / f"microscopy_{tag}.zarr"
     if not src.exists():
-        sys.path.insert(0, str(HERE))
-        from data import microscopy_like
         print(f"generating {tag} (cached in {src}) ...", file=sys.stderr)
         data = microscopy_like(shape, np.uint16, 0)
-        chunks, shards = layout(shape)
+        chunks, shards = default_layout(shape)
         arr = zarr.create_array(str(src), shape=shape, dtype=np.uint16, chunks=chunks,
                                 shards=shards)
         arr[:] = data
@@ -70,7 +65,7 @@ def run(tool, src, out, shape, client):
 
     import omezarr_fast
 
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     with omezarr_fast.enabled():
         z = zarr.open_array(str(src), mode="r")
     data = da.from_array(z, chunks=z.shards, inline_array=True)
@@ -142,7 +137,7 @@ def main():
                     shutil.rmtree(out, ignore_errors=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     nbytes = int(np.prod(shape)) * 2
     print(f"\n{args.size} uint16 ({nbytes / 2**20:.0f} MiB) from a sharded zarr source via dask, "
           f"{LEVELS} levels, chunks {chunks}, shards {shards}, zstd-3; {os.cpu_count()} cores; "

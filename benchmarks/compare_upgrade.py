@@ -37,26 +37,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from data import default_layout, microscopy_like, peak_rss_mb  # noqa: E402
+
 TOOLS = ("ours", "ours-reencode", "tensorstore", "zarr-python")
 LEVELS = 3
 
-
-def layout(shape):
-    from omezarr_fast.image import default_chunks, default_shards
-
-    chunks = default_chunks(shape, np.uint16, [True] * 3)
-    return chunks, default_shards(shape, np.uint16, chunks, [True] * 3)
-
-
-def rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def blocks(shape, shards):
@@ -80,13 +66,13 @@ def worker(tool, src, out, shape):
     warnings.simplefilter("ignore")
     import zarr
 
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     levels = [zarr.open_array(f"{src}/{k}", mode="r") for k in range(LEVELS)]
     if tool.startswith("ours"):
         import omezarr_fast  # noqa: F401
     elif tool == "tensorstore":
         import tensorstore as ts
-    base = rss_mb()
+    base = peak_rss_mb()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
@@ -129,7 +115,7 @@ def worker(tool, src, out, shape):
     dt = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"time": dt, "cpu": ru.ru_utime + ru.ru_stime - cpu0,
-                      "peak_mb": rss_mb(), "base_mb": base}))
+                      "peak_mb": peak_rss_mb(), "base_mb": base}))
 
 
 def prepare(shape, cache: Path) -> Path:
@@ -138,12 +124,9 @@ def prepare(shape, cache: Path) -> Path:
     src = cache / f"microscopy_{tag}_v04.ome.zarr"
     if not (src / ".zattrs").exists():
         shutil.rmtree(src, ignore_errors=True)
-        sys.path.insert(0, str(HERE))
-        from data import microscopy_like
-
         from omezarr_fast import write_image
         print(f"generating {tag} 0.4 source (cached in {src}) ...", file=sys.stderr)
-        chunks, _ = layout(shape)
+        chunks, _ = default_layout(shape)
         write_image(microscopy_like(shape, np.uint16, 0), src, chunks=chunks, levels=LEVELS,
                     codec="zstd", clevel=3, version="0.4", progress=False)
     return src
@@ -188,7 +171,7 @@ def main():
                 shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     cores = os.cpu_count() or 1
     print(f"\n{args.size} uint16, {LEVELS} levels ({nbytes / 2**20:.0f} MiB in all), 0.4 zstd-3 "
           f"chunks {chunks} -> 0.5 shards {shards}, zstd-3; {cores} cores, "

@@ -379,23 +379,33 @@ def test_zero_d_and_empty_arrays(store):
     assert e[:].shape == (0, 4)
 
 
-def test_partial_shard_read_requests(store, monkeypatch):
+@pytest.fixture
+def record_gets(monkeypatch):
+    """Records the byte ranges of every batch of store reads the pipeline makes."""
+    from omezarr_fast import pipeline
+
+    def start():
+        seen = []
+        real_get = pipeline._IO.get
+
+        def get(self, reqs):
+            seen.append([br for _, br in reqs])
+            return real_get(self, reqs)
+
+        monkeypatch.setattr(pipeline._IO, "get", get)
+        return seen
+    return start
+
+
+def test_partial_shard_read_requests(store, record_gets):
     """A partial shard read fetches the index once, then the touched inner chunks,
     coalesced across gaps up to zarr's max gap (1 MiB) on other stores and up
     to 16 KiB on local files (where another pread is cheaper than the copy)."""
-    from omezarr_fast import pipeline
     a = make(store, "p", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
              compressors=None, fill_value=0)
     data = data_for("u2", (64, 64, 64))
     a[:] = data
-    seen = []
-    real_get = pipeline._IO.get
-
-    def get(self, reqs):
-        seen.append([br for _, br in reqs])
-        return real_get(self, reqs)
-
-    monkeypatch.setattr(pipeline._IO, "get", get)
+    seen = record_gets()
     b = reopen(store, "p")
     # Where each inner chunk sits (zarr lays them out in Morton order): 8 KiB each.
     index = np.frombuffer(store.get_sync("p/c/0/0/0").to_bytes()[-(64 * 16 + 4):-4], "<u8")
@@ -420,20 +430,12 @@ def test_partial_shard_read_requests(store, monkeypatch):
     assert seen[1][0].end - seen[1][0].start == 2 * 8192
 
 
-def test_fancy_read_of_a_shard_fetches_only_touched_chunks(store, monkeypatch):
-    from omezarr_fast import pipeline
+def test_fancy_read_of_a_shard_fetches_only_touched_chunks(store, record_gets):
     a = make(store, "f", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
              compressors=None, fill_value=0)
     data = data_for("u2", (64, 64, 64))
     a[:] = data
-    seen = []
-    real_get = pipeline._IO.get
-
-    def get(self, reqs):
-        seen.append([br for _, br in reqs])
-        return real_get(self, reqs)
-
-    monkeypatch.setattr(pipeline._IO, "get", get)
+    seen = record_gets()
     b = reopen(store, "f")
     pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])  # inner chunks (0,0,0), (3,0,0), (0,3,0)
     np.testing.assert_array_equal(b.vindex[pts], data[pts])
