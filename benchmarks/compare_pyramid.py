@@ -36,35 +36,19 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from data import default_layout, microscopy_like, peak_rss_mb  # noqa: E402
+
 TOOLS = ("ours", "ours-zarr-src", "ome-zarr-py", "ngff-zarr")
 LEVELS = 5
 
-
-def layout(shape):
-    from omezarr_fast.image import default_chunks, default_shards
-
-    chunks = default_chunks(shape, np.uint16, [True] * 3)
-    return chunks, default_shards(shape, np.uint16, chunks, [True] * 3)
-
-
-def rss_mb() -> float:
-    """Peak RSS of this process image: VmHWM, which (unlike ru_maxrss, kept across
-    fork/exec on Linux) starts fresh in the exec'd worker."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def worker(tool, data_path, src_zarr, out, shape):
     import warnings
 
     warnings.simplefilter("ignore")
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     # Import the tool first so "RSS - input" measures working memory, not code.
     if tool.startswith("ours"):
         import omezarr_fast.image  # noqa: F401
@@ -77,7 +61,7 @@ def worker(tool, data_path, src_zarr, out, shape):
         data = zarr.open_array(src_zarr, mode="r")
     else:
         data = np.load(data_path)
-    base = rss_mb()
+    base = peak_rss_mb()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
@@ -110,7 +94,7 @@ def worker(tool, data_path, src_zarr, out, shape):
     dt = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     cpu = ru.ru_utime + ru.ru_stime - cpu0
-    print(json.dumps({"time": dt, "cpu": cpu, "peak_mb": rss_mb(), "base_mb": base}))
+    print(json.dumps({"time": dt, "cpu": cpu, "peak_mb": peak_rss_mb(), "base_mb": base}))
 
 
 def prepare(shape, cache: Path):
@@ -119,14 +103,12 @@ def prepare(shape, cache: Path):
     npy = cache / f"microscopy_{tag}.npy"
     src = cache / f"microscopy_{tag}.zarr"
     if not npy.exists():
-        sys.path.insert(0, str(HERE))
-        from data import microscopy_like
         print(f"generating {tag} (cached in {npy}) ...", file=sys.stderr)
         np.save(npy, microscopy_like(shape, np.uint16, 0))
     if not src.exists():
         import zarr
         data = np.load(npy, mmap_mode="r")
-        chunks, shards = layout(shape)
+        chunks, shards = default_layout(shape)
         arr = zarr.create_array(str(src), shape=shape, dtype=np.uint16, chunks=chunks,
                                 shards=shards)
         for z in range(0, shape[0], shards[0]):
@@ -139,7 +121,7 @@ def codec_limit(npy, shape, cores):
     import zstandard
 
     data = np.load(npy, mmap_mode="r")
-    chunks, _ = layout(shape)
+    chunks, _ = default_layout(shape)
     sample = np.ascontiguousarray(data[: chunks[0], : 8 * chunks[1], : 4 * chunks[2]])
     pieces = [np.ascontiguousarray(sample[:, i:i + chunks[1], j:j + chunks[2]]).tobytes()
               for i in range(0, sample.shape[1], chunks[1])
@@ -198,7 +180,7 @@ def main():
                 shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    chunks, shards = layout(shape)
+    chunks, shards = default_layout(shape)
     print(f"\n{args.size} uint16 ({nbytes / 2**20:.0f} MiB), {LEVELS} levels, chunks {chunks}, "
           f"shards {shards}, zstd-3; {cores} cores, {omezarr_fast.get_num_threads()} threads; "
           f"best of {args.rounds}\n")

@@ -377,3 +377,95 @@ def test_zero_d_and_empty_arrays(store):
     e = make(store, "e", shape=(0, 4), chunks=(2, 2), dtype="i4")
     assert omezarr_fast.pipeline_info(e) == "native"
     assert e[:].shape == (0, 4)
+
+
+@pytest.fixture
+def record_gets(monkeypatch):
+    """Records the byte ranges of every batch of store reads the pipeline makes."""
+    from omezarr_fast import pipeline
+
+    def start():
+        seen = []
+        real_get = pipeline._IO.get
+
+        def get(self, reqs):
+            seen.append([br for _, br in reqs])
+            return real_get(self, reqs)
+
+        monkeypatch.setattr(pipeline._IO, "get", get)
+        return seen
+    return start
+
+
+def test_partial_shard_read_requests(store, record_gets):
+    """A partial shard read fetches the index once, then the touched inner chunks,
+    coalesced across gaps up to zarr's max gap (1 MiB) on other stores and up
+    to 16 KiB on local files (where another pread is cheaper than the copy)."""
+    a = make(store, "p", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
+             compressors=None, fill_value=0)
+    data = data_for("u2", (64, 64, 64))
+    a[:] = data
+    seen = record_gets()
+    b = reopen(store, "p")
+    # Where each inner chunk sits (zarr lays them out in Morton order): 8 KiB each.
+    index = np.frombuffer(store.get_sync("p/c/0/0/0").to_bytes()[-(64 * 16 + 4):-4], "<u8")
+    pos = (index.reshape(4, 4, 4, 2)[..., 0] // 8192).astype(int)
+    # Inner chunks (0,0,0) and (0,2,0): apart by more than 16 KiB, less than 1 MiB.
+    gap = abs(pos[0, 2, 0] - pos[0, 0, 0]) - 1
+    assert gap >= 3
+    np.testing.assert_array_equal(b[0:16, 0:48:32, 0:16], data[0:16, 0:48:32, 0:16])
+    index_round, data_round = seen
+    assert len(index_round) == 1 and index_round[0].suffix == 64 * 16 + 4
+    spans = sorted((r.start, r.end) for r in data_round)
+    if isinstance(store, LocalStore):
+        assert [e - s for s, e in spans] == [8192, 8192]
+    else:
+        assert len(spans) == 1 and spans[0][1] - spans[0][0] == (gap + 2) * 8192
+    seen.clear()
+    # The chunk stored right after (0,0,0) and (0,0,0) itself: one range on every store.
+    z, y, x = (int(v[0]) for v in np.nonzero(pos == pos[0, 0, 0] + 1))
+    sel = np.s_[0:16 * (z + 1), 0:16 * (y + 1), 0:16 * (x + 1)]
+    np.testing.assert_array_equal(b[sel], data[sel])
+    assert [len(r) for r in seen] == [1, 1]
+    assert seen[1][0].end - seen[1][0].start == 2 * 8192
+
+
+def test_fancy_read_of_a_shard_fetches_only_touched_chunks(store, record_gets):
+    a = make(store, "f", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
+             compressors=None, fill_value=0)
+    data = data_for("u2", (64, 64, 64))
+    a[:] = data
+    seen = record_gets()
+    b = reopen(store, "f")
+    pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])  # inner chunks (0,0,0), (3,0,0), (0,3,0)
+    np.testing.assert_array_equal(b.vindex[pts], data[pts])
+    np.testing.assert_array_equal(b.oindex[[1, 50], :, [5]], data[[1, 50]][:, :, [5]])
+    index_round, data_round = seen[:2]
+    assert len(index_round) == 1
+    fetched = sum(r.end - r.start for r in data_round)
+    if isinstance(store, LocalStore):
+        assert fetched == 3 * 8192
+    assert len(data_round) <= 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fancy_reads_of_big_shards_random(seed):
+    """Random vindex/oindex/mask reads of shards with many inner chunks (the
+    touched-inner-chunk path) equal numpy's answer."""
+    rng = np.random.default_rng(seed)
+    shape = (24, 40, 36)
+    data = data_for("f4", shape, seed)
+    a = make(MemoryStore(), "r", shape=shape, dtype="f4", chunks=(4, 8, 6), shards=(12, 40, 18),
+             compressors=[ZstdCodec(level=1)], fill_value=0)
+    a[:] = data
+    a[:4, :8, :6] = 0  # an empty inner chunk in the first shard
+    data[:4, :8, :6] = 0
+    for _ in range(5):
+        n = int(rng.integers(1, 12))
+        pts = tuple(rng.integers(0, s, n) for s in shape)
+        np.testing.assert_array_equal(a.vindex[pts], data[pts])
+        ix = [np.unique(rng.integers(0, s, rng.integers(1, 4))) for s in shape]
+        np.testing.assert_array_equal(a.oindex[ix[0], ix[1], ix[2]], data[np.ix_(*ix)])
+        np.testing.assert_array_equal(a.oindex[ix[0], 3:30:7, int(ix[2][0])], data[ix[0], 3:30:7, int(ix[2][0])])
+        mask = rng.random(shape) < 0.002
+        np.testing.assert_array_equal(a.vindex[mask], data[mask])

@@ -29,9 +29,11 @@ _register()
 set_num_threads(default_num_threads())
 
 from omezarr_fast.image import open_image, open_plate, write_image, write_labels  # noqa: E402
+from omezarr_fast.plate_writer import write_plate  # noqa: E402
+from omezarr_fast.upgrade import upgrade_path  # noqa: E402
 
 __all__ = [
     "CodecPipeline", "__version__", "disable", "downsample", "downsample_levels", "enable",
     "enabled", "get_num_threads", "open_image", "open_plate", "pipeline_info", "set_num_threads",
-    "write_image", "write_labels",
+    "upgrade_path", "write_image", "write_labels", "write_plate",
 ]

@@ -232,6 +232,22 @@ def cmd_validate(args) -> int:
     return 0 if result.valid else 1
 
 
+def _factors(text: str):
+    """``2,2,1`` (one per axis) or ``z=1,y=2`` (by axis name; the others keep the default)."""
+    parts = [x.strip() for x in text.split(",") if x.strip()]
+    try:
+        if any("=" in x for x in parts):
+            out = {}
+            for x in parts:
+                name, _, value = x.partition("=")
+                out[name.strip()] = int(value)
+            return out
+        return [int(x) for x in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers per axis (2,2,1) or by axis name (z=1,y=2,x=2), got {text!r}") from None
+
+
 def _pyramid_options(p) -> None:
     p.add_argument("--levels", type=_positive(int), help="number of levels, level 0 included "
                    "(default: until every downsampled side fits one chunk)")
@@ -239,6 +255,9 @@ def _pyramid_options(p) -> None:
                    help="instead of --levels: stop before a downsampled side gets below N")
     p.add_argument("--method", default=None,
                    help="downsampling method: mean (default), mode (labels), median, min, max, stride")
+    p.add_argument("--factors", type=_factors, metavar="F,..|AXIS=F,..",
+                   help="downsampling factor per axis and level, e.g. z=1 to keep z (anisotropic "
+                        "stacks) or 1,2,2 (default: 2 on space axes, 1 on t/c)")
     p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
     p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
@@ -250,10 +269,14 @@ def register_convert(sub) -> None:
         description="Convert INPUT to an OME-Zarr image at OUTPUT (0.5: zarr v3, sharded, zstd-3 by "
                     "default) with a multiscale pyramid, streaming shard by shard. INPUT: .tif/.tiff "
                     "(tifffile), file.h5:/dataset (h5py), .npy, a zarr array, or an OME-Zarr 0.4/0.5 "
-                    "image (its axes, pixel sizes, units and name are kept; labels are not copied).",
+                    "image (its axes, pixel sizes, units and name are kept, and its label images are "
+                    "copied with their colors, properties and source, their pyramids rebuilt to "
+                    "match). --labels attaches label images from files. To move a 0.4 image to 0.5 "
+                    f"keeping its levels as they are, use '{PROG} upgrade'.",
         epilog="examples:\n"
                f"  {PROG} convert stack.tif out.ome.zarr --axes zyx --scale 2,0.5,0.5 --units micrometer\n"
                f"  {PROG} convert old_v04.ome.zarr new.ome.zarr\n"
+               f"  {PROG} convert stack.tif out.ome.zarr --labels cells=cells.tif --labels nuclei=seg.h5:/nuclei\n"
                f"  {PROG} convert data.h5:/raw out.ome.zarr --chunks 32,128,128 --shards 64,1024,1024",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT")
@@ -268,6 +291,12 @@ def register_convert(sub) -> None:
                    help="OME-Zarr version to write (default 0.5)")
     p.add_argument("--name", help="multiscale name (default: the input's, else 'image')")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--labels", action="append", default=[], metavar="NAME=FILE",
+                   help="add label image NAME from FILE (integer .tif, .npy, file.h5:/dataset, zarr "
+                        "array or OME-Zarr label image) shaped like the image, or 1 on some axes; "
+                        "repeatable")
+    p.add_argument("--no-labels", action="store_true",
+                   help="do not copy the label images of an OME-Zarr INPUT")
     _pyramid_options(p)
     p.set_defaults(func=cmd_convert)
 
@@ -282,16 +311,34 @@ def _floats(text, what):
 def cmd_convert(args) -> int:
     from pathlib import Path
 
+    import numpy as np
+
     from omezarr_fast import ngff
     from omezarr_fast.bench.sampling import open_input
     from omezarr_fast.image import image_layout, open_image, write_image
 
     kw = {}
     src = Path(args.input)
+    img = None
+    extra = []
+    for item in args.labels:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise UserError(f"--labels: expected NAME=FILE, got {item!r}")
+        if name in (n for n, _ in extra):
+            raise UserError(f"--labels: label image {name!r} is given twice")
+        extra.append((name, file))
     if src.is_dir() and ngff.detect_version(_attrs_or_empty(src)):
         img = open_image(src)
         data = img.levels[0]
         kw = image_layout(img)
+        if not args.no_labels:
+            for name in img.labels:  # opened (and validated) before anything is written
+                img.label(name)
+        clash = {n for n, _ in extra} & set(img.labels) if not args.no_labels else set()
+        if clash:
+            raise UserError(f"--labels {min(clash)}: {args.input} already has a label image "
+                            "of that name (use --no-labels to drop the input's labels)")
     else:
         data = open_input(args.input).array
     ndim = len(data.shape)
@@ -311,15 +358,44 @@ def cmd_convert(args) -> int:
             kw["units"] = [u or None for u in parts]
     if args.name:
         kw["name"] = args.name
+    # Label files are opened and checked before anything is written.
+    from omezarr_fast.labels_io import open_label_source
+
+    sources = []
+    for name, file in extra:
+        if "/" in name or name in (".", ".."):
+            raise UserError(f"--labels {name}={file}: NAME must be a single path component")
+        array, image_label = open_label_source(file)
+        shape, dtype = tuple(array.shape), np.dtype(array.dtype)
+        if len(shape) != ndim or any(n not in (m, 1) for n, m in zip(shape, data.shape)):
+            raise UserError(f"--labels {name}={file}: shape {shape} does not match the image's "
+                            f"{tuple(data.shape)} (each dimension equal, or 1)")
+        if dtype.kind not in "biu":
+            raise UserError(f"--labels {name}={file}: labels need an integer dtype, got {dtype}")
+        sources.append((name, array, image_label))
     method = args.method or "mean"
-    write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards,
-                codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
-                levels=args.levels, min_size=args.min_size, method=method,
-                version=args.ngff_version, overwrite=args.overwrite,
-                progress=False if args.no_progress else None)
-    img = open_image(args.output)
-    print(f"{args.output}: OME-Zarr {img.version}, {len(img.levels)} levels, "
-          f"shapes {', '.join(str(a.shape) for a in img.levels)}")
+    codec = None if args.codec == "none" else args.codec
+    progress = False if args.no_progress else None
+    write_image(data, args.output, **kw, chunks=args.chunks, shards=args.shards, codec=codec,
+                clevel=args.clevel, levels=args.levels, min_size=args.min_size, method=method,
+                factors=args.factors, version=args.ngff_version, overwrite=args.overwrite,
+                progress=progress)
+    labels = []
+    if img is not None and not args.no_labels:
+        from omezarr_fast.labels_io import copy_labels
+
+        labels = copy_labels(img, args.output, codec=codec, clevel=args.clevel, progress=progress)
+    if sources:
+        from omezarr_fast.image import write_labels
+
+        for name, array, image_label in sources:
+            write_labels(array, args.output, name, image_label=image_label, codec=codec,
+                         clevel=args.clevel, progress=progress)
+            labels.append(name)
+    out = open_image(args.output)
+    print(f"{args.output}: OME-Zarr {out.version}, {len(out.levels)} levels, "
+          f"shapes {', '.join(str(a.shape) for a in out.levels)}"
+          + (f"; labels {', '.join(labels)}" if labels else ""))
     return 0
 
 
@@ -347,9 +423,66 @@ def cmd_pyramid(args) -> int:
     from omezarr_fast.image import rebuild_pyramid
 
     img = rebuild_pyramid(args.path, levels=args.levels, min_size=args.min_size, method=args.method,
+                          factors=args.factors,
                           codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
                           progress=False if args.no_progress else None)
     print(f"{args.path}: {len(img.levels)} levels, shapes {', '.join(str(a.shape) for a in img.levels)}")
+    return 0
+
+
+def _layout_arg(text: str):
+    """``auto``, ``1,64,256,256`` (one per dimension) or ``z=64,y=256,x=256`` (by axis name)."""
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _factors(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto', integers per dimension (1,64,256,256) or by axis name "
+            f"(z=64,y=256,x=256), got {text!r}") from None
+
+
+def register_upgrade(sub) -> None:
+    p = sub.add_parser(
+        "upgrade", help="rewrite an OME-Zarr 0.4 hierarchy as 0.5 (arrays too), optionally sharded",
+        description="Rewrite the OME-Zarr 0.4 hierarchy at SRC (zarr v2) as OME-Zarr 0.5 at DST "
+                    "(zarr v3 with dimension_names): every image level, label image, plate/well "
+                    "field and bioformats2raw series, re-encoded and optionally re-chunked and "
+                    "sharded. Pyramid levels are copied as they are (no downsampling); with the "
+                    "chunks and compressor kept (the default), encoded chunks are copied without "
+                    "decoding. SRC is validated first and DST after; metadata is written last.",
+        epilog="examples:\n"
+               f"  {PROG} upgrade old.ome.zarr new.ome.zarr\n"
+               f"  {PROG} upgrade old.ome.zarr new.ome.zarr --chunks auto --shards auto\n"
+               f"  {PROG} upgrade plate.zarr plate05.zarr --chunks y=256,x=256 --shards y=2048,x=2048",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("dst", metavar="DST")
+    p.add_argument("--chunks", type=_layout_arg, metavar="auto|C,..|AXIS=C,..",
+                   help="new inner chunks (default: keep each array's)")
+    p.add_argument("--shards", type=_layout_arg, metavar="auto|S,..|AXIS=S,..",
+                   help="shard shape, multiples of the chunks (default: no sharding)")
+    p.add_argument("--codec", choices=("keep", "zstd", "gzip", "blosc", "none"), default="keep",
+                   help="keep (default): each array's own compressor (zstd, gzip, blosc; others "
+                        "become zstd-3), its encoded chunks copied without decoding when the "
+                        "chunks are kept; or re-encode everything with the codec given")
+    p.add_argument("--clevel", type=int, help="compression level when re-encoding "
+                                              "(default: zstd 3, gzip 6, blosc 5)")
+    p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    p.add_argument("--no-validate", action="store_true",
+                   help="skip validating SRC before and DST after")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
+    p.set_defaults(func=cmd_upgrade)
+
+
+def cmd_upgrade(args) -> int:
+    from omezarr_fast.upgrade import upgrade_path
+
+    out = upgrade_path(args.src, args.dst, chunks=args.chunks, shards=args.shards,
+                       codec=None if args.codec == "none" else args.codec, clevel=args.clevel,
+                       overwrite=args.overwrite, validate=not args.no_validate,
+                       progress=False if args.no_progress else None)
+    print(f"{out}: OME-Zarr 0.5 (upgraded from {args.src})")
     return 0
 
 
@@ -364,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_validate(sub)
     register_convert(sub)
     register_pyramid(sub)
+    register_upgrade(sub)
     return parser
 
 

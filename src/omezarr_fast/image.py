@@ -7,21 +7,23 @@ and each shard of each level is written once.
 
 Memory bound: a few source blocks (below) plus, per lower level, the shards that are only
 partly filled.  A block is a level-0 shard rounded up to a multiple of
-``2**(levels-1)`` on downsampled axes, then doubled along the slowest axes until it
-holds one shard per thread of ``omezarr_fast.get_num_threads()`` (the pipeline
-encodes the shards of one write in parallel).  Blocks are visited grouped by the
+``f**(levels-1)`` on downsampled axes (doubled along the slowest axes only when
+that holds fewer than 4 inner chunks per thread: the pipeline encodes the inner
+chunks of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
 chunks and shards at most one pending shard per level exists at a time.  The shard
 writes of up to two blocks run on helper threads while the next block is read and
 downsampled (so no core idles through a write's serial tail): about
 ``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
-(with 2 threads and 32 MiB shards: ~2 * (64 + 9 + 64) MiB + (levels-1) * 32 MiB at
-most; a numpy source's block is a view, not a copy).
+(with 32 MiB shards: ~2 * (32 + 5 + 32) MiB + (levels-1) * 32 MiB at most; a
+numpy source's block is a view, not a copy, and a zarr source is read shard by
+shard straight into the block).
 
-Level sizes follow the downsampler: ``ceil(n / 2)`` per level on downsampled
-axes, a partial edge window reduced over the samples that exist.  Level k has
-``scale_k = scale_0 * 2**k`` and ``translation_k = translation_0 + (scale_k - scale_0) / 2``
-on downsampled axes (see :func:`omezarr_fast.ngff.pyramid_transforms`).
+Level sizes follow the downsampler: ``ceil(n / f)`` per level, ``f`` the axis's factor
+(``factors=``; 2 on space axes by default), a partial edge window reduced over the
+samples that exist.  Level k has ``scale_k = scale_0 * f**k`` and
+``translation_k = translation_0 + (scale_k - scale_0) / 2`` on downsampled axes
+(see :func:`omezarr_fast.ngff.pyramid_transforms`).
 """
 from __future__ import annotations
 
@@ -136,17 +138,18 @@ def _as_source(data):
 
 
 def _read_zarr(src: zarr.Array, sl: tuple[slice, ...]) -> np.ndarray:
-    """Read a region one source shard (or chunk) at a time into one buffer: zarr's
-    read of a large region holds every touched shard's bytes and decoded chunks at
-    once, several times the region's size."""
+    """Read a region one source shard (or chunk) at a time, each straight into its
+    place in one buffer: zarr's read of a large region holds every touched shard's
+    bytes and decoded chunks at once, several times the region's size."""
+    from zarr.core.buffer.cpu import NDBuffer
     unit = src.shards if src.shards is not None else src.chunks
     out = np.empty(tuple(s.stop - s.start for s in sl), src.dtype)
     ranges = [range(s.start // u * u, s.stop, u) for s, u in zip(sl, unit)]
     for starts in itertools.product(*ranges):
         piece = tuple(slice(max(a, s.start), min(a + u, s.stop))
                       for a, s, u in zip(starts, sl, unit))
-        out[tuple(slice(p.start - s.start, p.stop - s.start) for p, s in zip(piece, sl))] = \
-            src[piece]
+        view = out[tuple(slice(p.start - s.start, p.stop - s.start) for p, s in zip(piece, sl))]
+        src.get_basic_selection(piece, out=NDBuffer.from_numpy_array(view))
     return out
 
 
@@ -162,6 +165,35 @@ def _per_axis(value, names, what, default):
     if len(value) != len(names):
         raise ValueError(f"{what} has {len(value)} entries for {len(names)} axes")
     return value
+
+
+def _resolve_factors(factors, names, shape, axes):
+    """Per-axis integer downsampling factors: 2 on space axes longer than 1 and 1 elsewhere,
+    overridden by ``factors`` (a sequence parallel to the axes, or a mapping by axis name
+    whose missing axes keep the default)."""
+    default = [2 if a.type == "space" and n > 1 else 1 for a, n in zip(axes, shape)]
+    if factors is None:
+        return tuple(default)
+    if isinstance(factors, Mapping):
+        unknown = set(factors) - set(names)
+        if unknown:
+            raise ValueError(f"factors: unknown axis names {sorted(unknown)} (axes are {names})")
+        given = [factors.get(n, d) for n, d in zip(names, default)]
+    elif isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+        raise TypeError(f"factors must be a sequence or a mapping by axis name, "
+                        f"got {type(factors).__name__}")
+    else:
+        given = list(factors)
+        if len(given) != len(names):
+            raise ValueError(f"factors has {len(given)} entries for {len(names)} axes")
+    out = []
+    for n, a, f in zip(names, axes, given):
+        if isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1:
+            raise ValueError(f"factors[{n!r}] must be an integer >= 1, got {f!r}")
+        if f > 1 and a.type == "channel":
+            raise ValueError(f"factors[{n!r}] = {f}: a channel axis cannot be downsampled")
+        out.append(int(f))
+    return tuple(out)
 
 
 def _compressors(codec, clevel, zarr_format):
@@ -362,11 +394,13 @@ def _prepare_path(path, overwrite):
 
 
 def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, codec, clevel,
-                      method, zarr_format, progress):
+                      method, zarr_format, progress, client=None):
     """Create the level arrays "0".."n-1" in ``group`` and stream ``data`` into them.
 
     ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
     chunks each write covers."""
+    from omezarr_fast.distributed import resolve_client
+    client = resolve_client(client, data)
     src, read = _as_source(data)
     shape, dtype = tuple(src.shape), np.dtype(src.dtype)
     compressors = _compressors(codec, clevel, zarr_format)
@@ -383,23 +417,29 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
         s = output_shape(s, factors)
     if math.prod(shape) == 0:
         return
+    if client is not None:
+        from omezarr_fast.distributed import write_pyramid
+        return write_pyramid(client, data, arrays, factors, method, progress)
     # Level-0 block: the write unit rounded up to the cumulative factor, so that
     # downsample_block's alignment rule holds for every block.
     cum = [f ** (nlevels - 1) for f in factors]
     block = [-(-u // c) * c for u, c in zip(arrays[0][1], cum)]
-    # One write unit per pool thread per block: the pipeline parallelises across shards.
-    want = get_num_threads()
+    # The pipeline encodes a write's inner chunks in parallel, so one shard per block
+    # keeps every thread busy and memory at one shard; only blocks of very few chunks
+    # (small shards) grow until each thread has a few chunks to encode.
+    inner = arrays[0][0].chunks
+    want = 4 * get_num_threads()
     for d in range(len(block)):
-        while math.prod(-(-b // u) for b, u in zip(block, arrays[0][1])) < want \
-                and block[d] < shape[d]:
+        while math.prod(-(-b // c) for b, c in zip(block, inner)) < want and block[d] < shape[d]:
             block[d] *= 2
     _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
 
 
 def write_image(data, path, *, axes=None, scale=None, units=None, translation=None,
                 chunks=None, shards=None, codec="zstd", clevel=None, levels=None,
-                min_size=None, method="mean", name=None, channel_names=None,
-                channel_colors=None, version="0.5", overwrite=False, progress=None):
+                min_size=None, method="mean", factors=None, name=None, channel_names=None,
+                channel_colors=None, version="0.5", overwrite=False, progress=None,
+                client=None):
     """Write ``data`` as an OME-Zarr multiscale image at ``path``; returns the path.
 
     data: numpy array, dask array or zarr array (read once, block by block), ndim 2-5.
@@ -412,12 +452,20 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
     codec, clevel: "zstd" (level 3), "gzip", "blosc" or None.
     levels / min_size: number of levels (level 0 included), or downsample while the
         smallest downsampled side stays >= min_size; default: until every downsampled
-        side fits in one chunk. Factor 2 on space axes (not t/c, not length-1 axes).
+        side fits in one chunk.
+    factors: integer downsampling factor per axis and level, a sequence parallel to
+        ``axes`` or a mapping by axis name (missing axes keep the default), e.g.
+        ``{"z": 1}`` for anisotropic stacks. Default: 2 on space axes longer than 1,
+        1 on t/c. Channel axes cannot be downsampled.
     method: a downsampling method of :mod:`omezarr_fast.downsample` ("mean", "mode", ...).
     channel_names, channel_colors: omero rendering metadata for the "c" axis.
     version: "0.5" (zarr v3, sharded) or "0.4" (zarr v2).
     overwrite: replace an existing ``path`` (otherwise FileExistsError).
     progress: None = a progress bar on a terminal, True/False to force.
+    client: a ``distributed.Client``: build the pyramid on its cluster, one task per output
+        shard region (see :mod:`omezarr_fast.distributed`). None (default): the same when
+        ``data`` is a dask array and dask's current scheduler is a distributed client;
+        False: always in this process.
     """
     if version not in ("0.4", "0.5"):
         raise ValueError(f"version must be '0.4' or '0.5', got {version!r}")
@@ -438,7 +486,7 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
     scale0 = [float(x) for x in _per_axis(scale, names, "scale", 1.0)]
     trans0 = None if translation is None else [float(x) for x in
                                                _per_axis(translation, names, "translation", 0.0)]
-    factors = tuple(2 if sp and n > 1 else 1 for sp, n in zip(spatial, shape))
+    factors = _resolve_factors(factors, names, shape, ax)
     chunks = tuple(chunks) if chunks is not None else default_chunks(shape, dtype, spatial)
     if len(chunks) != len(shape) or any(int(c) < 1 for c in chunks):
         raise ValueError(f"chunks must be {len(shape)} positive integers, got {chunks}")
@@ -451,6 +499,9 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         nlevels = int(levels)
         if nlevels < 1:
             raise ValueError(f"levels must be >= 1, got {levels}")
+        if nlevels > 1 and all(f == 1 for f in factors):
+            raise ValueError(f"factors are all 1 (nothing to downsample): levels must be 1, "
+                             f"got {levels}")
     ms = ngff.build_multiscale(ax, scale0, [list(factors)] * (nlevels - 1), translation0=trans0,
                                name="image" if name is None else name, method=method)
     omero = None
@@ -473,7 +524,8 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         group = zarr.open_group(str(path), mode="w-", zarr_format=zarr_format)
         _write_multiscale(group, data, names=names, factors=factors, nlevels=nlevels,
                           chunks=chunks, unit=write_unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         # Metadata last: an interrupted write does not look like a finished image.
         group.attrs.update(attrs)
     return path
@@ -500,11 +552,15 @@ def _image_factors(ms: ngff.Multiscale, shapes) -> tuple[int, ...]:
 
 def write_labels(labels, image_path, name, *, colors=None, properties=None, method="mode",
                  chunks=None, shards=None, codec="zstd", clevel=None, overwrite=False,
-                 progress=None):
-    """Write ``labels`` (integer array shaped like the image's level 0) as label image
-    ``name`` under ``image_path/labels``, with as many levels as the image (mode by default).
+                 progress=None, image_label=None, client=None):
+    """Write ``labels`` (integer array shaped like the image's level 0, or 1 on axes
+    such as "c") as label image ``name`` under ``image_path/labels``, with as many
+    levels as the image (mode by default).
 
     colors: {label_value: (r, g, b, a)}; properties: {label_value: {...}}.
+    image_label: a whole ``image-label`` (an :class:`omezarr_fast.ngff.ImageLabel` or its
+        JSON dict, e.g. copied from another label image) instead of colors/properties.
+    client: as for :func:`write_image`.
     """
     img = open_image(image_path)
     src, _ = _as_source(labels)
@@ -514,8 +570,10 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     if dtype == np.bool_:
         labels, dtype = np.asarray(labels, np.uint8), np.dtype(np.uint8)
     shapes = [a.shape for a in img.levels]
-    if tuple(src.shape) != tuple(shapes[0]):
-        raise ValueError(f"labels shape {tuple(src.shape)} != image level 0 shape {shapes[0]}")
+    lshape = tuple(src.shape)
+    if len(lshape) != len(shapes[0]) or any(n not in (m, 1) for n, m in zip(lshape, shapes[0])):
+        raise ValueError(f"labels shape {lshape} does not match image level 0 shape {shapes[0]} "
+                         "(each dimension equal to the image's, or 1)")
     ngff.check_relative_path(name, "name")
     if "/" in name:
         raise ValueError(f"name must be a single path component, got {name!r}")
@@ -524,14 +582,19 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
     version = img.version
     ms0 = img.multiscale
     spatial = [a.type == "space" for a in ms0.axes]
-    chunks = tuple(chunks) if chunks is not None else default_chunks(shapes[0], dtype, spatial)
-    unit = tuple(shards) if shards is not None else default_shards(shapes[0], dtype, chunks, spatial)
+    chunks = tuple(chunks) if chunks is not None else default_chunks(lshape, dtype, spatial)
+    unit = tuple(shards) if shards is not None else default_shards(lshape, dtype, chunks, spatial)
     ds = ms0.datasets[0].transforms
     ms = ngff.build_multiscale(ms0.axes, ds.scale, [list(factors)] * (nlevels - 1),
                                translation0=ds.translation, name=name,
                                method=method)
-    attrs = ngff.label_image_attributes(ms, ngff.build_image_label(colors, properties),
-                                        version=version)
+    if image_label is None:
+        image_label = ngff.build_image_label(colors, properties)
+    elif colors is not None or properties is not None:
+        raise ValueError("give image_label or colors/properties, not both")
+    elif isinstance(image_label, Mapping):
+        image_label = ngff.ImageLabel.from_dict(image_label)
+    attrs = ngff.label_image_attributes(ms, image_label, version=version)
     ngff.validate(attrs, version=version).raise_for_errors()
 
     root = Path(image_path)
@@ -551,7 +614,8 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
         group = lg.create_group(name)
         _write_multiscale(group, labels, names=[a.name for a in ms0.axes], factors=factors,
                           nlevels=nlevels, chunks=chunks, unit=unit, codec=codec, clevel=clevel,
-                          method=method, zarr_format=zarr_format, progress=progress)
+                          method=method, zarr_format=zarr_format, progress=progress,
+                          client=client)
         group.attrs.update(attrs)
         names = existing + ([name] if name not in existing else [])
         lg.attrs.update(ngff.labels_attributes(names, version=version))
@@ -598,8 +662,17 @@ class Image:
         return open_image(self.path / "labels" / name)
 
     def to_dask(self, level: int = 0):
+        """Level ``level`` as a dask array with one task per shard (per chunk for 0.4),
+        each reading through omezarr_fast's pipeline (the zarr array pickles with it,
+        so this holds in worker processes too)."""
         import dask.array as da
-        return da.from_zarr(self.levels[level])
+        from dask.base import tokenize
+
+        from omezarr_fast.distributed import absolute
+        a = absolute(self.levels[level])
+        unit = a.shards if getattr(a, "shards", None) is not None else a.chunks
+        return da.from_array(a, chunks=unit, inline_array=True, asarray=False,
+                             name=f"omezarr-read-{tokenize(a, unit)}")
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(a.shape) for a in self.levels)
@@ -639,11 +712,14 @@ def image_layout(img: Image) -> dict[str, Any]:
             "units": [a.unit for a in ms.axes], "translation": translation, "name": ms.name}
 
 
-def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, codec="zstd", clevel=None,
-                    progress=None) -> Image:
+def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, factors=None,
+                    codec="zstd", clevel=None, progress=None) -> Image:
     """Replace every level but 0 of the image at ``path`` with a new pyramid built from
     level 0 (streamed); the level-0 array and other metadata (omero) stay. Label images
-    get the same number of levels (with their own method, mode by default).
+    get the same number of levels and factors (with their own method, mode by default).
+
+    factors: per axis (see :func:`write_image`); default: the image's own factors when
+    its levels follow one constant factor, else 2 on space axes.
 
     Level 0 is streamed into a temporary image next to ``path`` too (then dropped): the
     cost of reusing the writer unchanged."""
@@ -658,11 +734,15 @@ def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, codec="zst
     if tmp.exists():
         shutil.rmtree(tmp)
     shards = level0.shards if getattr(level0, "shards", None) is not None else None
+    if factors is None and len(img.levels) > 1:
+        with suppress(ValueError):  # a broken pyramid: rebuild with the default factors
+            factors = _image_factors(img.multiscale, [a.shape for a in img.levels])
     try:
         write_image(level0, tmp, **image_layout(img), chunks=level0.chunks, shards=shards,
                     codec=codec, clevel=clevel, levels=levels, min_size=min_size, method=method,
-                    version=img.version, progress=progress)
+                    factors=factors, version=img.version, progress=progress)
         new = open_image(tmp)
+        new_factors = _image_factors(new.multiscale, [a.shape for a in new.levels])
         # Old levels out, new ones in; level 0 is kept as it was.
         for ds in img.multiscale.datasets[1:]:
             shutil.rmtree(root / ds.path, ignore_errors=True)
@@ -684,8 +764,8 @@ def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, codec="zst
         group.attrs.put(attrs)
     if not is_label:
         for name in img.labels:
-            rebuild_pyramid(root / "labels" / name, levels=len(ms.datasets), codec=codec,
-                            clevel=clevel, progress=progress)
+            rebuild_pyramid(root / "labels" / name, levels=len(ms.datasets),
+                            factors=new_factors, codec=codec, clevel=clevel, progress=progress)
     return open_image(root)
 
 

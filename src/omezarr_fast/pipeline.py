@@ -8,9 +8,10 @@ It subclasses zarr's FusedCodecPipeline, so construction, validation,
 ``compute_encoded_size``, ``decode``/``encode``, equality and pickling are
 zarr's.  ``read`` and ``write`` take the native path when the array's codecs,
 dtype and buffers allow it: one thread hop per batch, the store's bytes
-fetched (sync API for LocalStore/MemoryStore, the async API gathered on the
-event loop for the rest), then decode + scatter (or gather + encode) of every
-chunk and inner chunk in one C call with the GIL released.  Everything else
+fetched (LocalStore files by one batched native read, the sync API for
+MemoryStore, the async API gathered on the event loop for the rest), then
+decode + scatter (or gather + encode) of every chunk and inner chunk in one C
+call with the GIL released.  Everything else
 (variable-length or structured dtypes, unknown codecs, numcodecs filters,
 non-numpy buffers, nested sharding) goes to zarr's own implementation,
 per array and silently (a debug log line); :func:`pipeline_info` says which.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import os
 import sys
 from collections import deque
 from dataclasses import dataclass
@@ -27,7 +30,8 @@ from typing import Any
 
 import numpy as np
 from zarr.abc.codec import GetResult
-from zarr.abc.store import RangeByteRequest, SuffixByteRequest, _store_supports_sync_io
+from zarr.abc.store import (OffsetByteRequest, RangeByteRequest, SuffixByteRequest,
+                            _store_supports_sync_io)
 from zarr.codecs import (BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec,
                          TransposeCodec, ZstdCodec)
 from zarr.codecs._v2 import V2Codec
@@ -35,6 +39,7 @@ from zarr.core.buffer import NDBuffer, default_buffer_prototype
 from zarr.core.buffer import cpu as _cpu
 from zarr.core.chunk_utils import _merge_chunk_array, fill_value_or_default
 from zarr.core.codec_pipeline import FusedCodecPipeline
+from zarr.storage import LocalStore
 from zarr.storage._common import StorePath
 
 from omezarr_fast import _native, _retry
@@ -50,6 +55,11 @@ _BB = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
 _DTYPE_KINDS = "biufcmM"
 # Decoded bytes per native call (see CodecPipeline._windows).
 _WINDOW_BYTES = 32 << 20
+_INLINE_BYTES = 1 << 20  # decoded bytes; see CodecPipeline._small_sync
+# Local files: one more pread costs about what copying 16 KiB from the page
+# cache does, so wider gaps (zarr's default is 1 MiB, sized for object
+# stores) only copy bytes nobody asked for.
+_LOCAL_MAX_GAP = 16 << 10
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
@@ -176,8 +186,74 @@ def _box(chunk_sel, out_sel, shape, arr: np.ndarray, drop_axes) -> tuple | None:
     return tuple(starts), tuple(steps), tuple(counts), offset, tuple(strides)
 
 
+def _selected_items(chunk_sel, shape: tuple[int, ...]) -> int:
+    """How many elements a chunk selection touches (numpy's rule: slices
+    multiply, integer arrays broadcast together); the whole chunk when the
+    selection is not a tuple of those."""
+    if not isinstance(chunk_sel, tuple) or len(chunk_sel) != len(shape):
+        return math.prod(shape)
+    n, arrays = 1, []
+    for s, size in zip(chunk_sel, shape):
+        if isinstance(s, slice):
+            n *= len(range(*s.indices(size)))
+        elif isinstance(s, np.ndarray) and s.dtype != bool:
+            arrays.append(s.shape)
+        elif not isinstance(s, (int, np.integer)):
+            return math.prod(shape)
+    return n * math.prod(np.broadcast_shapes(*arrays)) if arrays else n
+
+
+def _fancy_plan(chunk_sel, shape: tuple[int, ...], inner: tuple[int, ...] | None, dtype: np.dtype):
+    """How to read a fancy chunk selection: (native boxes over ``buf``, ``buf``,
+    ``take``, touched inner chunks or None for all) where C decodes the boxes
+    and ``take(buf)`` is the selection.
+
+    A small selection of a shard decodes only the inner chunks it touches,
+    each into its own slot of ``buf`` (shape ``(n, *inner)``), and ``take``
+    gathers by (slot, offset in the inner chunk) per element.  A large one, or
+    an unsharded chunk (which decodes whole anyway), decodes the chunk and
+    lets numpy select."""
+    nd = len(shape)
+    whole = np.empty(shape, dtype=dtype)
+    plain = [_full_box(shape, whole)], whole, lambda buf: buf[chunk_sel], None
+    if inner is None or not isinstance(chunk_sel, tuple) or len(chunk_sel) != nd:
+        return plain
+    # Each element's coordinate on axis d: numpy applies the selection to a
+    # zero-stride view of arange(shape[d]) along d (no chunk-sized memory).
+    axes = [np.broadcast_to(np.arange(n).reshape([-1 if k == d else 1 for k in range(nd)]), shape)
+            for d, n in enumerate(shape)]
+    if axes[0][chunk_sel].size * 16 > math.prod(shape):
+        return plain
+    coords = [a[chunk_sel] for a in axes]
+    grid = tuple(-(-n // c) for n, c in zip(shape, inner))
+    lin = np.ravel_multi_index(tuple(c // i for c, i in zip(coords, inner)), grid)
+    cells, slot = np.unique(lin, return_inverse=True)
+    buf = np.empty((len(cells), *inner), dtype=dtype)
+    boxes = []
+    for k, cell in enumerate(zip(*np.unravel_index(cells, grid))):
+        starts = tuple(int(c) * i for c, i in zip(cell, inner))
+        counts = tuple(min(i, n - st) for st, i, n in zip(starts, inner, shape))
+        boxes.append((starts, (1,) * nd, counts, k * buf.strides[0], buf.strides[1:]))
+    local = tuple(c % i for c, i in zip(coords, inner))
+    return boxes, buf, lambda buf: buf[(slot.reshape(lin.shape), *local)], cells.tolist()
+
+
 def _full_box(shape: tuple[int, ...], arr: np.ndarray) -> tuple:
     return (0,) * len(shape), (1,) * len(shape), tuple(shape), 0, tuple(arr.strides)
+
+
+def _span(byte_range) -> tuple[int, int]:
+    """A zarr ByteRequest as read_files' (start, end): start < 0 is a suffix,
+    end < 0 the end of the file."""
+    if byte_range is None:
+        return 0, -1
+    if isinstance(byte_range, RangeByteRequest):
+        return byte_range.start, byte_range.end
+    if isinstance(byte_range, OffsetByteRequest):
+        return byte_range.offset, -1
+    if isinstance(byte_range, SuffixByteRequest):
+        return (-byte_range.suffix, -1) if byte_range.suffix > 0 else (1 << 62, -1)
+    raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
 class _IO:
@@ -192,11 +268,24 @@ class _IO:
         self.proto = default_buffer_prototype()
 
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
-        sync = [_store_supports_sync_io(sp.store) for sp, _ in reqs]
         out: list[Any] = [None] * len(reqs)
+        local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
+        if local:
+            roots = {}  # pathlib joins cost more than the reads they name
+            for i in local:
+                store = reqs[i][0].store
+                if id(store) not in roots:
+                    store._ensure_open_sync()
+                    roots[id(store)] = os.fsencode(store.root) + b"/"
+            got = _native.read_files([(roots[id(reqs[i][0].store)] + reqs[i][0].path.encode(),
+                                       *_span(reqs[i][1])) for i in local])
+            for i, g in zip(local, got):
+                out[i] = g
         pending = []
-        for i, ((sp, br), s) in enumerate(zip(reqs, sync)):
-            if s:
+        for i, (sp, br) in enumerate(reqs):
+            if type(sp.store) is LocalStore:
+                continue
+            if _store_supports_sync_io(sp.store):
                 buf = sp.store.get_sync(sp.path, prototype=self.proto, byte_range=br)
                 out[i] = None if buf is None else buf.as_numpy_array()
             else:
@@ -351,33 +440,51 @@ class CodecPipeline(FusedCodecPipeline):
             return await super().read(batch, out, drop_axes)
         plan, arr = native
         io = _IO(asyncio.get_running_loop())
+        if self._small_sync(plan, batch):
+            return self._read_windows(plan, batch, arr, drop_axes, io)
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     @staticmethod
-    def _windows(plan: _Plan, batch, min_items: int = 1, selected: bool = False) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of decoded data
+    def _small_sync(plan: _Plan, batch) -> bool:
+        """A read that decodes little (counted in whole chunks or inner chunks),
+        on stores that need no event loop, runs right here: the hop to a worker
+        thread and back costs more than the work (the C part drops the GIL
+        anyway; the loop waits well under 1 ms)."""
+        shape = batch[0][1].shape
+        unit = plan.kernel.shape if plan.shard is not None else shape  # what decodes whole
+        total = 0
+        for b in batch:
+            if not isinstance(b[2], tuple) or len(b[2]) != len(shape):
+                return False
+            n = math.prod(unit) * plan.dtype.itemsize
+            for s, size, u in zip(b[2], shape, unit):
+                if isinstance(s, slice):
+                    r = range(*s.indices(size))
+                    n *= (r[-1] // u - r[0] // u + 1) if r else 0
+                elif not isinstance(s, (int, np.integer)):
+                    return False
+            total += n
+            if total > _INLINE_BYTES:
+                return False
+        return all(_store_supports_sync_io(b[0].store) for b in batch)
+
+    @staticmethod
+    def _windows(plan: _Plan, batch, min_items: int = 1) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES of selected data
         (and at least min_items chunks), so a whole-array read or write holds
-        the compressed bytes of a few windows at a time, not of the whole array.
-        selected: count only the selected part of each chunk (reads fetch
-        only that), so a small read across a few big shards is one window."""
+        the compressed bytes of a window or two at a time, not of the whole
+        array.  Weighing by the selection (not the chunk) keeps many small
+        reads of big shards in one window."""
         shape = batch[0][1].shape
         windows, cur, size = [], [], 0
         for b in batch:
-            n = plan.dtype.itemsize
-            sel = b[2] if selected else None
-            if isinstance(sel, tuple) and len(sel) == len(shape):
-                for d, s in enumerate(sel):
-                    n *= len(range(*s.indices(shape[d]))) if isinstance(s, slice) else (
-                        1 if isinstance(s, (int, np.integer)) else shape[d])
-            else:
-                n *= int(np.prod(shape))
+            n = _selected_items(b[2], shape) * plan.dtype.itemsize
             if cur and size + n > _WINDOW_BYTES and len(cur) >= min_items:
                 windows.append(cur)
                 cur, size = [], 0
             cur.append(b)
             size += n
-        if cur:
-            windows.append(cur)
+        windows.append(cur)
         return windows
 
     def _write_windows(self, plan: _Plan, batch, arr, value, drop_axes, io: _IO):
@@ -402,7 +509,7 @@ class CodecPipeline(FusedCodecPipeline):
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
         helper thread while C decodes the current one (both drop the GIL)."""
-        windows = self._windows(plan, batch, selected=True)
+        windows = self._windows(plan, batch)
         if len(windows) == 1:
             return self._read_decode(plan, batch, arr, drop_axes,
                                      *self._read_fetch(plan, batch, arr, drop_axes, io))
@@ -442,48 +549,56 @@ class CodecPipeline(FusedCodecPipeline):
     def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         spec = batch[0][1]
         boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        # Fancy selections: a few points of a big shard cost the inner
+        # chunks they touch, not the shard (see _fancy_plan).
+        inner = plan.kernel.shape if plan.shard is not None else None
+        fancy = {i: _fancy_plan(b[2], spec.shape, inner, plan.dtype)
+                 for i, b in enumerate(batch) if boxes[i] is None}
         if plan.shard is not None:
-            sources = self._fetch_shards(plan, batch, boxes, arr, io)
+            sources = self._fetch_shards(plan, batch, boxes, fancy, arr, io)
         else:
             sources = io.get([(b[0], None) for b in batch])
-        return boxes, sources
+        return boxes, sources, fancy
 
-    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources):
+    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy):
         spec = batch[0][1]
         keys = [b[0].path for b in batch]
-        direct = [(boxes[i], sources[i]) for i in range(len(batch)) if boxes[i] is not None]
-        direct_keys = [keys[i] for i in range(len(batch)) if boxes[i] is not None]
+        direct = [i for i in range(len(batch)) if i not in fancy]
         k = plan.shard or plan.kernel
         try:
-            k.read(direct, arr)
+            k.read([(boxes[i], sources[i]) for i in direct], arr)
         except CodecError as e:
-            raise _key_error(e, direct_keys) from None
-        # Fancy selections: decode the chunk natively, then let numpy select.
-        for i, b in enumerate(batch):
-            if boxes[i] is not None:
-                continue
+            raise _key_error(e, [keys[i] for i in direct]) from None
+        for i, (fboxes, tmp, take, _) in fancy.items():
+            b = batch[i]
             if sources[i] is None:
                 arr[b[3]] = fill_value_or_default(spec)
                 continue
-            tmp = np.empty(spec.shape, dtype=arr.dtype)
             try:
-                k.read([(_full_box(spec.shape, tmp), sources[i])], tmp)
+                k.read([(box, sources[i]) for box in fboxes], tmp)
             except CodecError as e:
                 raise _key_error(e, [keys[i]]) from None
-            sel = tmp[b[2]]
+            sel = take(tmp)
             if drop_axes:
                 sel = sel.squeeze(axis=drop_axes)
             arr[b[3]] = sel
         return tuple(GetResult(status="missing" if s is None else "present") for s in sources)
 
-    def _fetch_shards(self, plan: _Plan, batch, boxes, arr, io: _IO) -> list:
+    @staticmethod
+    def _touched(sk, i, boxes, fancy, arr) -> list[int]:
+        if i not in fancy:
+            return sk.touched(boxes[i], arr)
+        fboxes, tmp, _, touched = fancy[i]
+        return touched if touched is not None else sk.touched(fboxes[0], tmp)
+
+    def _fetch_shards(self, plan: _Plan, batch, boxes, fancy, arr, io: _IO) -> list:
         sk = plan.shard
         whole, partial = [], []
         for i, b in enumerate(batch):
-            if boxes[i] is None or b[4]:
+            if b[4]:
                 whole.append(i)
                 continue
-            touched = sk.touched(boxes[i], arr)
+            touched = self._touched(sk, i, boxes, fancy, arr)
             (partial if 2 * len(touched) < sk.n_inner else whole).append(i)
         sources: list[Any] = [None] * len(batch)
         index_req = (RangeByteRequest(0, sk.index_size) if sk.index_at_start
@@ -493,6 +608,8 @@ class CodecPipeline(FusedCodecPipeline):
             sources[i] = g
         cfg = batch[0][1].config
         gap, maxlen = cfg.sharding_coalesce_max_gap_bytes, cfg.sharding_coalesce_max_bytes
+        if all(type(batch[i][0].store) is LocalStore for i in partial):
+            gap = min(gap, _LOCAL_MAX_GAP)
         range_reqs, range_owner = [], []
         plans = {}
         for i, idx in zip(partial, got[len(whole):]):
@@ -504,7 +621,7 @@ class CodecPipeline(FusedCodecPipeline):
                 pairs = sk.decode_index(idx)
             except CodecError as e:
                 raise ChunkError(f"chunk {batch[i][0].path!r}: {e}", batch[i][0].path) from None
-            want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in sk.touched(boxes[i], arr)
+            want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in self._touched(sk, i, boxes, fancy, arr)
                           if pairs[t, 0] != _EMPTY)
             runs: list[list] = []
             for off, n, t in want:

@@ -1,7 +1,7 @@
 """Upgrade OME-Zarr 0.4 group attributes (``.zattrs``) to 0.5 (``zarr.json`` attributes).
 
 Only the metadata: moving the arrays from zarr v2 to v3 (and re-chunking/sharding them)
-belongs to the converter.
+is :func:`omezarr_fast.upgrade_path` (``omezarr-fast upgrade``), which uses this.
 """
 from __future__ import annotations
 

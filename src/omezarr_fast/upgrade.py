@@ -1,0 +1,367 @@
+"""Upgrade an OME-Zarr 0.4 hierarchy (zarr v2) to 0.5 (zarr v3), arrays included.
+
+Every group and array under the source is rewritten: images and their levels, labels,
+plate/well fields, bioformats2raw series.  Arrays become zarr v3 arrays with
+``dimension_names`` (the axis names of the multiscale that lists them), optionally with
+new chunks and shards, re-encoded with the chosen codec; the pyramid levels are copied
+as they are (nothing is downsampled again).  Group metadata goes through
+:func:`omezarr_fast.ngff.upgrade_attributes` and is written last, deepest groups first,
+the root at the very end, so an interrupted upgrade does not look like a finished one.
+
+Arrays are copied block by block (blocks aligned to the new shards and the old chunks,
+about 64 MiB), the write of one block overlapping the read of the next: memory stays
+at a few blocks whatever the image size.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from omezarr_fast import ngff
+from omezarr_fast._background import Background
+from omezarr_fast.image import (
+    _compressors,
+    _level_layout,
+    _pipeline,
+    _prepare_path,
+    _progress,
+    default_chunks,
+    default_shards,
+)
+from omezarr_fast.ngff.attributes import read_json
+
+__all__ = ["upgrade_path"]
+
+BLOCK_BYTES = 64 << 20
+_V2_FILES = (".zgroup", ".zattrs", ".zarray", ".zmetadata")
+
+
+def _walk(root: Path):
+    """(relative path, kind, axes or None) of every zarr node under ``root``, parents first.
+
+    kind is "group", "array" or "file" (a plain file inside a group, such as
+    bioformats2raw's ``OME/METADATA.ome.xml``: copied as it is); symlinks are not
+    followed (they could leave the tree)."""
+    axes_of: dict[str, list[ngff.Axis]] = {}
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        here = root / rel if rel else root
+        if (here / "zarr.json").is_file():
+            raise ValueError(f"{here}: a zarr v3 node; the source must be OME-Zarr 0.4 (zarr v2)")
+        if (here / ".zarray").is_file():
+            yield rel, "array", axes_of.get(rel)
+            continue
+        if not ((here / ".zgroup").is_file() or (here / ".zattrs").is_file()):
+            continue
+        attrs = ngff.read_attributes(here)
+        if ngff.detect_version(attrs) not in (None, "0.4"):
+            raise ValueError(f"{here}: OME-Zarr {ngff.detect_version(attrs)} metadata; "
+                             "the source must be OME-Zarr 0.4")
+        meta = ngff.parse_attributes(attrs) if ngff.detect_version(attrs) else None
+        for ms in (meta.multiscales or []) if meta else []:
+            for ds in ms.datasets:
+                axes_of[f"{rel}/{ds.path}" if rel else ds.path] = ms.axes
+        yield rel, "group", None
+        children = []
+        files = []
+        with os.scandir(here) as it:
+            for entry in it:
+                child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    children.append(child)
+                elif entry.is_file(follow_symlinks=False) and entry.name not in _V2_FILES:
+                    files.append(child)
+        for f in sorted(files):
+            yield f, "file", None
+        stack.extend(sorted(children, reverse=True))
+
+
+def _per_array(spec, names, shape, base, what, rel):
+    """A chunk or shard shape for one array from ``spec``: a sequence (one per dimension) or
+    a mapping by axis name (axes not named keep ``base``)."""
+    if isinstance(spec, Mapping):
+        if names is None:
+            return tuple(base)
+        return tuple(int(spec.get(n, b)) for n, b in zip(names, base))
+    spec = [int(x) for x in spec]
+    if len(spec) != len(shape):
+        raise ValueError(f"{what} has {len(spec)} entries; array {rel or '.'!r} has "
+                         f"{len(shape)} dimensions (give a mapping by axis name instead)")
+    return tuple(spec)
+
+
+def _layout(src: zarr.Array, rel: str, axes, chunks, shards):
+    shape, dtype = tuple(src.shape), src.dtype
+    names = [a.name for a in axes] if axes is not None else None
+    spatial = [a.type == "space" for a in axes] if axes is not None else [True] * len(shape)
+    if chunks is None:
+        c = tuple(src.chunks)
+    elif isinstance(chunks, str):
+        c = default_chunks(shape, dtype, spatial)
+    else:
+        c = _per_array(chunks, names, shape, src.chunks, "chunks", rel)
+    if any(x < 1 for x in c):
+        raise ValueError(f"chunks must be positive, got {c} for array {rel or '.'!r}")
+    if shards is None:
+        s = None
+    elif isinstance(shards, str):
+        s = default_shards(shape, dtype, c, spatial)
+    else:
+        s = _per_array(shards, names, shape, c, "shards", rel)
+        # Chunks the caller chose must divide the shards; kept or automatic chunks differ
+        # between arrays, so the shards are rounded down to their multiples instead.
+        if chunks is not None and not isinstance(chunks, str) and any(x % y for x, y in zip(s, c)):
+            raise ValueError(f"shards {s} must be multiples of chunks {c} on every axis "
+                             f"(array {rel or '.'!r})")
+    if chunks is not None:  # clipped to the array, as write_image's levels
+        c = _level_layout(shape, c, None)[0]
+    if s is not None:
+        s = tuple(max(ch, min(sh // ch * ch, -(-n // ch) * ch)) for sh, ch, n in zip(s, c, shape))
+    return c, s
+
+
+def _blocks(shape, unit, src_chunks, itemsize):
+    """Block shape: a multiple of the write unit (and, when affordable, of the source
+    chunks, so none is decoded twice), grown along the slowest axes to ~BLOCK_BYTES."""
+    both = [min(math.lcm(u, c), max(n, 1)) for u, c, n in zip(unit, src_chunks, shape)]
+    both = [-(-b // u) * u for b, u in zip(both, unit)]
+    block = both if math.prod(both) * itemsize <= 2 * BLOCK_BYTES else list(unit)
+    for d in range(len(block)):
+        while math.prod(block) * itemsize * 2 <= BLOCK_BYTES and block[d] < shape[d]:
+            block[d] *= 2
+    return block
+
+
+def _copy(src: zarr.Array, dst: zarr.Array, unit, bar) -> None:
+    shape = tuple(src.shape)
+    if math.prod(shape) == 0:
+        return
+    block = _blocks(shape, unit, src.chunks, src.dtype.itemsize)
+    counts = [-(-n // b) for n, b in zip(shape, block)]
+    pending = None
+
+    def write(sel, data):
+        dst[sel] = data
+
+    try:
+        for idx in np.ndindex(*counts):
+            sel = tuple(slice(i * b, min((i + 1) * b, n)) for i, b, n in zip(idx, block, shape))
+            data = src[sel]
+            if pending is not None:
+                pending.result()
+            pending = Background(write, sel, data)
+            if bar is not None:
+                bar[0].advance(bar[1])
+        if pending is not None:
+            pending.result()
+            pending = None
+    finally:
+        if pending is not None:  # an error on this side: do not leave a write running
+            pending.join()
+
+
+def _count_blocks(src: zarr.Array, unit) -> int:
+    shape = tuple(src.shape)
+    if math.prod(shape) == 0:
+        return 0
+    block = _blocks(shape, unit, src.chunks, src.dtype.itemsize)
+    return math.prod(-(-n // b) for n, b in zip(shape, block))
+
+
+def _kept_codec(zarray: Mapping, dtype: np.dtype):
+    """``(compressors, raw)`` for codec="keep": the zarr v3 compressor equal to this v2
+    array's (None for none), and whether its encoded chunks are valid v3 chunks as they are
+    (no filters, C order, little-endian or single-byte dtype); zstd-3 and False when v3
+    has no such codec."""
+    from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+    raw = (not zarray.get("filters") and zarray.get("order", "C") == "C"
+           and dtype.kind in "biuf" and dtype.byteorder != ">")
+    comp = zarray.get("compressor")
+    if comp is None:
+        return None, raw
+    cid = comp.get("id")
+    try:
+        if cid == "zstd":
+            return ZstdCodec(level=int(comp.get("level", 0)),
+                             checksum=bool(comp.get("checksum", False))), raw
+        if cid == "gzip":
+            return GzipCodec(level=int(comp.get("level", 1))), raw
+        if cid == "blosc":
+            shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}.get(
+                comp.get("shuffle", 1), "bitshuffle" if dtype.itemsize == 1 else "shuffle")
+            return BloscCodec(cname=comp.get("cname", "lz4"), clevel=int(comp.get("clevel", 5)),
+                              shuffle=shuffle, typesize=dtype.itemsize,
+                              blocksize=int(comp.get("blocksize", 0))), raw
+    except (TypeError, ValueError):  # a configuration v3 does not accept
+        pass
+    return _compressors("zstd", None, 3), False
+
+
+def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, bar) -> None:
+    """Copy the encoded chunks of ``src`` (v2) into ``dst`` (v3, same chunks and codec)
+    without decoding them: chunk files as they are, or gathered into shards with a
+    sharding_indexed index (C order, offset/nbytes little endian, crc32c)."""
+    from omezarr_fast._native import crc32c
+
+    shape, chunks = tuple(src.shape), tuple(src.chunks)
+    grid = [-(-n // c) for n, c in zip(shape, chunks)]
+    shards = dst.shards
+    if shards is None:
+        for idx in np.ndindex(*grid):
+            f = src_dir / src.metadata.encode_chunk_key(idx)
+            if f.is_file():
+                out = dst_dir / dst.metadata.encode_chunk_key(idx)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, out)
+            if bar is not None:
+                bar[0].advance(bar[1])
+        return
+    per = [s // c for s, c in zip(shards, chunks)]
+    for sidx in np.ndindex(*[-(-n // s) for n, s in zip(shape, shards)]):
+        pairs = np.full((math.prod(per), 2), np.iinfo(np.uint64).max, dtype="<u8")
+        parts, offset = [], 0
+        for k, inner in enumerate(np.ndindex(*per)):
+            idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
+            if any(i >= g for i, g in zip(idx, grid)):
+                continue
+            try:
+                data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
+            except FileNotFoundError:  # never written: the fill value, empty in the shard
+                continue
+            pairs[k] = (offset, len(data))
+            offset += len(data)
+            parts.append(data)
+        if parts:
+            index = pairs.tobytes()
+            parts.append(index)
+            parts.append(int(crc32c(index)).to_bytes(4, "little"))
+            out = dst_dir / dst.metadata.encode_chunk_key(sidx)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(b"".join(parts))
+        if bar is not None:
+            bar[0].advance(bar[1])
+
+
+def _raw_units(arr: zarr.Array, shards) -> int:
+    unit = shards if shards is not None else arr.chunks
+    return math.prod(-(-n // u) for n, u in zip(arr.shape, unit))
+
+
+def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=None,
+                 overwrite=False, validate=True, progress=None) -> Path:
+    """Rewrite the OME-Zarr 0.4 hierarchy at ``src`` as OME-Zarr 0.5 at ``dst``; returns
+    ``dst``. Pyramid levels are copied as they are (no downsampling).
+
+    chunks: None keeps each array's chunks; "auto" picks ~1 MiB chunks (as write_image);
+        a sequence (one entry per dimension, every array must have that many) or a mapping
+        by axis name (e.g. ``{"z": 32, "y": 256, "x": 256}``; other axes keep theirs).
+    shards: None writes no sharding; "auto" picks ~32 MiB shards; a sequence or a mapping
+        by axis name (axes not named get one chunk per shard). With chunks given, shards
+        must be multiples of them; with chunks kept or "auto", each array's shards are
+        rounded down to multiples of its chunks (at least one chunk). Chunks and shards
+        are clipped to each array's size, so lower pyramid levels get smaller ones.
+    codec, clevel: "keep" (default): each array keeps its compressor where zarr v3 has it
+        (zstd, gzip, blosc, none; others become zstd-3), and when its chunks are kept too
+        the encoded chunks are copied without decoding (gathered into shards if asked),
+        so the upgrade runs at file-copy speed. Or "zstd" (level 3), "gzip", "blosc" or
+        None to re-encode everything, as in write_image.
+    overwrite: replace an existing ``dst`` (otherwise FileExistsError).
+    validate: check ``src`` with :func:`omezarr_fast.ngff.validate_path` first (errors, not
+        warnings, stop the upgrade before anything is written) and ``dst`` at the end.
+    progress: None = a progress bar on a terminal, True/False to force.
+    """
+    src_path, dst_path = Path(src), Path(dst)
+    if not src_path.is_dir():
+        raise FileNotFoundError(f"{src_path}: no such directory")
+    try:
+        attrs = ngff.read_attributes(src_path)
+    except FileNotFoundError:
+        raise ValueError(f"{src_path}: not a zarr group (no .zgroup/.zattrs)") from None
+    version = ngff.detect_version(attrs)
+    if version != "0.4":
+        found = "no OME-Zarr metadata" if version is None else f"OME-Zarr {version}"
+        raise ValueError(f"{src_path}: can only upgrade OME-Zarr 0.4, found {found}")
+    real_src, real_dst = src_path.resolve(), dst_path.resolve()
+    if real_dst == real_src or real_src in real_dst.parents or real_dst in real_src.parents:
+        raise ValueError(f"dst {dst_path} must not be src or lie inside or above it")
+    for name, spec in (("chunks", chunks), ("shards", shards)):
+        if isinstance(spec, str) and spec != "auto":
+            raise ValueError(f"{name} must be None, 'auto', a sequence or a mapping, got {spec!r}")
+    if validate:
+        res = ngff.validate_path(src_path)
+        if not res:
+            raise ValueError(f"{src_path} is not valid OME-Zarr 0.4: "
+                             f"{res.message.splitlines()[0]}")
+    keep = codec == "keep"
+    compressors = None if keep else _compressors(codec, clevel, 3)
+    nodes = list(_walk(src_path))
+
+    # Everything that can fail on the input is worked out before dst is created.
+    plans = []
+    groups = []
+    copies = []
+    with _pipeline():
+        for rel, kind, axes in nodes:
+            here = src_path / rel if rel else src_path
+            if kind == "file":
+                copies.append(rel)
+                continue
+            if kind == "group":
+                a = ngff.read_attributes(here)
+                groups.append((rel, ngff.upgrade_attributes(a) if ngff.detect_version(a) else a))
+                continue
+            arr = zarr.open_array(str(here), mode="r")
+            if axes is not None and len(axes) != arr.ndim:
+                raise ValueError(f"{here}: {arr.ndim} dimensions for {len(axes)} axes")
+            c, s = _layout(arr, rel, axes, chunks, shards)
+            comp, raw = compressors, False
+            if keep:
+                zarray = read_json(here / ".zarray")
+                comp, raw = _kept_codec(zarray, np.dtype(arr.dtype))
+                raw = raw and c == tuple(arr.chunks)
+            plans.append((rel, arr, axes, c, s, comp, raw))
+
+        root = _prepare_path(dst_path, overwrite)
+        out = zarr.open_group(str(root), mode="w-", zarr_format=3)
+        for rel, _ in groups:
+            if rel:
+                out.require_group(rel)
+        for rel in copies:
+            shutil.copyfile(src_path / rel, root / rel)
+        total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
+                    for _, arr, _, c, s, _, raw in plans)
+        bar = _progress(progress, total, "upgrading to OME-Zarr 0.5")
+        try:
+            for rel, arr, axes, c, s, comp, raw in plans:
+                fill = arr.fill_value if arr.fill_value is not None else 0
+                new = out.create_array(
+                    rel, shape=arr.shape, dtype=arr.dtype, chunks=c, shards=s,
+                    compressors=comp, fill_value=fill,
+                    dimension_names=[a.name for a in axes] if axes is not None else None,
+                    attributes=dict(arr.attrs))
+                if raw:
+                    _copy_raw(arr, src_path / rel, new, root / rel, bar)
+                else:
+                    _copy(arr, new, s or c, bar)
+        finally:
+            if bar is not None:
+                bar[0].stop()
+        # Metadata last, deepest group first, the root at the very end.
+        for rel, a in sorted(groups, key=lambda g: -g[0].count("/") - bool(g[0])):
+            group = out[rel] if rel else out
+            group.attrs.put(a)
+    if validate:
+        res = ngff.validate_path(root)
+        if not res:
+            raise ValueError(f"{root}: the upgraded hierarchy does not validate: "
+                             f"{res.message.splitlines()[0]}")
+    return root
+
