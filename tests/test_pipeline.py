@@ -469,3 +469,18 @@ def test_fancy_reads_of_big_shards_random(seed):
         np.testing.assert_array_equal(a.oindex[ix[0], 3:30:7, int(ix[2][0])], data[ix[0], 3:30:7, int(ix[2][0])])
         mask = rng.random(shape) < 0.002
         np.testing.assert_array_equal(a.vindex[mask], data[mask])
+
+
+def test_windows_weigh_reads_by_selection_and_writes_by_chunk(monkeypatch):
+    """A partial write holds each whole shard (old and re-encoded), so writes are
+    windowed by chunk size; reads only decode what they select."""
+    from types import SimpleNamespace
+
+    from omezarr_fast import pipeline
+    monkeypatch.setattr(pipeline, "_WINDOW_BYTES", 4 << 20)
+    spec = SimpleNamespace(shape=(64, 512, 512))  # 32 MiB of uint16
+    plan = SimpleNamespace(dtype=np.dtype("u2"))
+    batch = [(None, spec, (slice(0, 1), slice(0, 1), slice(0, 1)), None, False)] * 10
+    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch)] == [10]
+    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, whole=True)] == [1] * 10
+    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, 3, whole=True)] == [3, 3, 3, 1]

@@ -469,16 +469,17 @@ class CodecPipeline(FusedCodecPipeline):
         return all(_store_supports_sync_io(b[0].store) for b in batch)
 
     @staticmethod
-    def _windows(plan: _Plan, batch, min_items: int = 1) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES of selected data
-        (and at least min_items chunks), so a whole-array read or write holds
-        the compressed bytes of a window or two at a time, not of the whole
-        array.  Weighing by the selection (not the chunk) keeps many small
-        reads of big shards in one window."""
+    def _windows(plan: _Plan, batch, min_items: int = 1, whole: bool = False) -> list:
+        """The batch cut into windows of about _WINDOW_BYTES (and at least
+        min_items chunks), so a whole-array read or write holds the bytes of
+        a window or two at a time, not of the whole array.  Reads weigh each
+        chunk by its selection, so many small reads of big shards share one
+        window; writes (whole=True) by the whole chunk, which a partial write
+        holds old and re-encoded."""
         shape = batch[0][1].shape
         windows, cur, size = [], [], 0
         for b in batch:
-            n = _selected_items(b[2], shape) * plan.dtype.itemsize
+            n = (math.prod(shape) if whole else _selected_items(b[2], shape)) * plan.dtype.itemsize
             if cur and size + n > _WINDOW_BYTES and len(cur) >= min_items:
                 windows.append(cur)
                 cur, size = [], 0
@@ -495,7 +496,7 @@ class CodecPipeline(FusedCodecPipeline):
         # async.concurrency PUTs in flight, not one big shard at a time.
         remote = not _store_supports_sync_io(batch[0][0].store)
         try:
-            for w in self._windows(plan, batch, _retry.concurrency() if remote else 1):
+            for w in self._windows(plan, batch, _retry.concurrency() if remote else 1, whole=True):
                 ops = self._write_native(plan, w, arr, value, drop_axes, io)
                 if pending is not None:
                     pending.result()
