@@ -41,8 +41,22 @@ static void copy_item(uint8_t *dst, const uint8_t *src, size_t n) {
     }
 }
 
-/* Walks the box: for every run along the last dimension calls the copy with
- * the chunk and array addresses.  dir: 0 chunk->arr, 1 arr->chunk, 2 fill. */
+/* One run along the last dimension.  Chunk rows of 32^3 uint16 inner chunks
+ * are 64 bytes: constant-size copies compile to a few vector moves, where a
+ * memcpy call per row costs more than the row. */
+static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n) {
+    switch (n) {
+    case 16: memcpy(dst, src, 16); break;
+    case 32: memcpy(dst, src, 32); break;
+    case 64: memcpy(dst, src, 64); break;
+    case 128: memcpy(dst, src, 128); break;
+    default: memcpy(dst, src, n);
+    }
+}
+
+/* Walks the box: for every run along the last dimension copies between the
+ * chunk and the array.  dir: 0 chunk->arr, 1 arr->chunk, 2 fill.  Offsets
+ * advance like an odometer, so a row costs O(1), not O(ndim). */
 static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int dir) {
     size_t is = b->itemsize;
     int nd = b->ndim;
@@ -54,40 +68,41 @@ static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int 
     }
     for (int d = 0; d < nd; d++)
         if (b->count[d] == 0) return;
-    size_t cs[OZF_MAXDIM];
-    size_t s = is;
+    size_t cstep[OZF_MAXDIM];
+    size_t s = is, coff = 0;
     for (int d = nd - 1; d >= 0; d--) {
-        cs[d] = s;
+        cstep[d] = b->step[d] * s;
+        coff += b->start[d] * s;
         s *= b->shape[d];
     }
+    int64_t aoff = 0;
     size_t idx[OZF_MAXDIM] = {0};
     int L = nd - 1;
     size_t n = b->count[L];
-    size_t cstep = b->step[L] * cs[L];
     int64_t astep = b->stride[L];
     int contiguous = (b->step[L] == 1 && astep == (int64_t)is);
     for (;;) {
-        size_t coff = 0;
-        int64_t aoff = 0;
-        for (int d = 0; d < nd; d++) {
-            coff += (b->start[d] + idx[d] * b->step[d]) * cs[d];
-            aoff += (int64_t)idx[d] * b->stride[d];
-        }
         uint8_t *c = chunk ? chunk + coff : NULL;
         uint8_t *a = b->arr + aoff;
         if (dir == 2) {
             for (size_t k = 0; k < n; k++, a += astep) copy_item(a, item, is);
         } else if (contiguous) {
-            if (dir == 0) memcpy(a, c, n * is);
-            else memcpy(c, a, n * is);
+            if (dir == 0) copy_run(a, c, n * is);
+            else copy_run(c, a, n * is);
         } else if (dir == 0) {
-            for (size_t k = 0; k < n; k++, a += astep, c += cstep) copy_item(a, c, is);
+            for (size_t k = 0; k < n; k++, a += astep, c += cstep[L]) copy_item(a, c, is);
         } else {
-            for (size_t k = 0; k < n; k++, a += astep, c += cstep) copy_item(c, a, is);
+            for (size_t k = 0; k < n; k++, a += astep, c += cstep[L]) copy_item(c, a, is);
         }
         int d = L - 1;
         while (d >= 0) {
-            if (++idx[d] < b->count[d]) break;
+            if (++idx[d] < b->count[d]) {
+                coff += cstep[d];
+                aoff += b->stride[d];
+                break;
+            }
+            coff -= (b->count[d] - 1) * cstep[d];
+            aoff -= (int64_t)(b->count[d] - 1) * b->stride[d];
             idx[d] = 0;
             d--;
         }

@@ -388,9 +388,9 @@ def record_gets(monkeypatch):
         seen = []
         real_get = pipeline._IO.get
 
-        def get(self, reqs):
+        def get(self, reqs, arena=None):
             seen.append([br for _, br in reqs])
-            return real_get(self, reqs)
+            return real_get(self, reqs, arena)
 
         monkeypatch.setattr(pipeline._IO, "get", get)
         return seen
