@@ -62,27 +62,3 @@ def test_read_files_bad_path_type_raises():
     with pytest.raises(TypeError):
         _native.read_files([(123, 0, -1)])
 
-
-def test_read_files_into_one_buffer(store):
-    arena = np.full(5000, 7, dtype=np.uint8)
-    asked = []
-
-    def alloc(n):
-        asked.append(n)
-        return arena
-
-    reqs = [(store.root / "f", 0, 10), (store.root / "missing", 0, -1), (store.root / "f", -9, -1)]
-    got = _native.read_files(reqs, alloc)
-    assert asked == [19] and got[1] is None
-    assert got[0].tobytes() == DATA[:10] and got[2].tobytes() == DATA[-9:]
-    assert np.shares_memory(got[0], arena) and np.shares_memory(got[2], arena)
-    assert (arena[19:] == 7).all()  # nothing written past what was asked
-
-
-@pytest.mark.parametrize("bad", [np.empty(3, np.uint8), np.empty(100, np.int16), b"x" * 100,
-                                 np.empty((10, 10), np.uint8)])
-def test_read_files_bad_buffer_raises_and_closes_files(store, bad):
-    fds = len(os.listdir("/proc/self/fd"))
-    with pytest.raises(ValueError, match="alloc"):
-        _native.read_files([(store.root / "f", 0, 50)] * 20, lambda n: bad)
-    assert len(os.listdir("/proc/self/fd")) == fds

@@ -388,9 +388,9 @@ def record_gets(monkeypatch):
         seen = []
         real_get = pipeline._IO.get
 
-        def get(self, reqs, arena=None):
+        def get(self, reqs):
             seen.append([br for _, br in reqs])
-            return real_get(self, reqs, arena)
+            return real_get(self, reqs)
 
         monkeypatch.setattr(pipeline._IO, "get", get)
         return seen

@@ -10,14 +10,9 @@ import os as _os
 import numpy as _np
 
 
-def read_files(list requests, alloc=None):
+def read_files(list requests):
     """Reads [(path, start, end), ...]; returns one uint8 array (or None when
     the file is missing) per request.
-
-    alloc(nbytes), when given, returns a writable contiguous uint8 array of at
-    least nbytes that holds every result (each a view into it): a caller
-    reading window after window reuses two buffers instead of faulting in
-    fresh pages for each.
 
     start >= 0 reads from that offset, start < 0 the last -start bytes;
     end < 0 reads to the end of the file, else up to end (exclusive).  Past
@@ -56,27 +51,12 @@ def read_files(list requests, alloc=None):
             _, start, end = requests[i]
             size = sizes[i]
             first = max(0, size + start) if start < 0 else min(start, size)
+            last = size if end < 0 else min(max(end, first), size)
+            a = _np.empty(last - first, dtype=_np.uint8)
+            out[i] = a
             offsets[i] = first
-            lengths[i] = (size if end < 0 else min(max(end, first), size)) - first
-        if alloc is None:
-            for i in range(n):
-                if sizes[i] >= 0:
-                    out[i] = _np.empty(lengths[i], dtype=_np.uint8)
-        else:
-            total = sum(lengths[i] for i in range(n) if sizes[i] >= 0)
-            arena = alloc(total)
-            if not (isinstance(arena, _np.ndarray) and arena.dtype == _np.uint8 and arena.ndim == 1
-                    and arena.flags.c_contiguous and arena.flags.writeable and arena.size >= total):
-                raise ValueError(f"alloc({total}) must return a writable contiguous uint8 array "
-                                 f"of at least {total} bytes")
-            pos = 0
-            for i in range(n):
-                if sizes[i] >= 0:
-                    out[i] = arena[pos:pos + lengths[i]]
-                    pos += lengths[i]
-        for i in range(n):
-            if out[i] is not None:
-                bufs[i] = <char *><size_t>out[i].ctypes.data
+            lengths[i] = last - first
+            bufs[i] = <char *><size_t>a.ctypes.data
         with nogil:
             ozf_files_read_close(n, fds, offsets, lengths, bufs, got)
         opened = False

@@ -256,29 +256,6 @@ def _span(byte_range) -> tuple[int, int]:
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
-class _Arena:
-    """Where one window's local file bytes go: a bump allocator over a buffer
-    that the window after next reuses (two arenas alternate while one window
-    is fetched and the other decoded), so a long read does not fault in
-    fresh pages for every window's compressed bytes."""
-
-    def __init__(self):
-        self.buf = np.empty(0, dtype=np.uint8)
-        self.pos = 0
-
-    def reset(self) -> _Arena:
-        self.pos = 0
-        return self
-
-    def take(self, n: int) -> np.ndarray:
-        if self.pos + n > self.buf.size:  # views of the old buffer stay valid
-            self.buf = np.empty(max(n, 2 * self.buf.size), dtype=np.uint8)
-            self.pos = 0
-        view = self.buf[self.pos:self.pos + n]
-        self.pos += n
-        return view
-
-
 class _IO:
     """Byte access for one batch, run from a worker thread: the sync store
     API when the store has it, else the store's async API on the caller's
@@ -290,7 +267,7 @@ class _IO:
         self.loop = loop
         self.proto = default_buffer_prototype()
 
-    def get(self, reqs: list[tuple[StorePath, Any]], arena: _Arena | None = None) -> list[np.ndarray | None]:
+    def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
         out: list[Any] = [None] * len(reqs)
         local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
         if local:
@@ -301,8 +278,7 @@ class _IO:
                     store._ensure_open_sync()
                     roots[id(store)] = os.fsencode(store.root) + b"/"
             got = _native.read_files([(roots[id(reqs[i][0].store)] + reqs[i][0].path.encode(),
-                                       *_span(reqs[i][1])) for i in local],
-                                     None if arena is None else arena.take)
+                                       *_span(reqs[i][1])) for i in local])
             for i, g in zip(local, got):
                 out[i] = g
         pending = []
@@ -545,17 +521,13 @@ class CodecPipeline(FusedCodecPipeline):
         depth = 1
         if not _store_supports_sync_io(batch[0][0].store):
             depth = max(1, _retry.concurrency() // len(windows[0]))
-        # Window k's local bytes go to arena k % (depth + 1): it is fetched
-        # only after window k - depth - 1 has been decoded.
-        arenas = [_Arena() for _ in range(depth + 1)]
         results: list[Any] = []
         pending: deque[Background] = deque()
         try:
             for j, w in enumerate(windows):
                 while len(pending) <= depth and j + len(pending) < len(windows):
-                    k = j + len(pending)
-                    pending.append(Background(self._read_fetch, plan, windows[k], arr, drop_axes, io,
-                                              arenas[k % (depth + 1)].reset()))
+                    pending.append(Background(self._read_fetch, plan, windows[j + len(pending)], arr,
+                                              drop_axes, io))
                 fetched = pending.popleft().result()
                 results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
         finally:
@@ -575,7 +547,7 @@ class CodecPipeline(FusedCodecPipeline):
             groups.setdefault(key, []).append(i)
         return list(groups.values())
 
-    def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO, arena=None):
+    def _read_fetch(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         spec = batch[0][1]
         boxes = [_box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
         # Fancy selections: a few points of a big shard cost the inner
@@ -584,9 +556,9 @@ class CodecPipeline(FusedCodecPipeline):
         fancy = {i: _fancy_plan(b[2], spec.shape, inner, plan.dtype)
                  for i, b in enumerate(batch) if boxes[i] is None}
         if plan.shard is not None:
-            sources = self._fetch_shards(plan, batch, boxes, fancy, arr, io, arena)
+            sources = self._fetch_shards(plan, batch, boxes, fancy, arr, io)
         else:
-            sources = io.get([(b[0], None) for b in batch], arena)
+            sources = io.get([(b[0], None) for b in batch])
         return boxes, sources, fancy
 
     def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy):
@@ -620,7 +592,7 @@ class CodecPipeline(FusedCodecPipeline):
         fboxes, tmp, _, touched = fancy[i]
         return touched if touched is not None else sk.touched(fboxes[0], tmp)
 
-    def _fetch_shards(self, plan: _Plan, batch, boxes, fancy, arr, io: _IO, arena=None) -> list:
+    def _fetch_shards(self, plan: _Plan, batch, boxes, fancy, arr, io: _IO) -> list:
         sk = plan.shard
         whole, partial = [], []
         for i, b in enumerate(batch):
@@ -632,8 +604,7 @@ class CodecPipeline(FusedCodecPipeline):
         sources: list[Any] = [None] * len(batch)
         index_req = (RangeByteRequest(0, sk.index_size) if sk.index_at_start
                      else SuffixByteRequest(sk.index_size))
-        got = io.get([(batch[i][0], None) for i in whole] + [(batch[i][0], index_req) for i in partial],
-                     arena)
+        got = io.get([(batch[i][0], None) for i in whole] + [(batch[i][0], index_req) for i in partial])
         for i, g in zip(whole, got):
             sources[i] = g
         cfg = batch[0][1].config
@@ -664,7 +635,7 @@ class CodecPipeline(FusedCodecPipeline):
             for r in runs:
                 range_reqs.append((batch[i][0], RangeByteRequest(r[0], r[1])))
                 range_owner.append((i, r))
-        bufs = io.get(range_reqs, arena) if range_reqs else []
+        bufs = io.get(range_reqs) if range_reqs else []
         parts: dict[int, dict] = {i: {} for i in plans}
         for (i, r), buf in zip(range_owner, bufs):
             if buf is None or len(buf) != r[1] - r[0]:
