@@ -1,9 +1,11 @@
 #include "shard.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crc32c.h"
 #include "threadpool.h"
@@ -257,6 +259,34 @@ static uint8_t *scratch(size_t n) {
     return tls_buf;
 }
 
+static __thread uint8_t *tls_src;
+static __thread size_t tls_src_cap;
+
+/* The task's encoded bytes, read from its file into a per-thread buffer. */
+static const uint8_t *read_source(const ozf_read_task *t, ozf_status *st) {
+    if (t->srclen > tls_src_cap) {
+        free(tls_src);
+        tls_src = malloc(t->srclen);
+        tls_src_cap = tls_src ? t->srclen : 0;
+        if (!tls_src) {
+            fail(st, OZF_ENOMEM, "out of memory for %zu encoded bytes", t->srclen);
+            return NULL;
+        }
+    }
+    size_t done = 0;
+    while (done < t->srclen) {
+        ssize_t r = pread(t->fd, tls_src + done, t->srclen - done, (off_t)(t->offset + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            fail(st, OZF_ECORRUPT, "reading %zu bytes at offset %llu: %s", t->srclen,
+                 (unsigned long long)t->offset, r < 0 ? strerror(errno) : "file ends early");
+            return NULL;
+        }
+        done += (size_t)r;
+    }
+    return tls_src;
+}
+
 static void fill_pattern(uint8_t *dst, size_t nbytes, const uint8_t *item, size_t is) {
     if (nbytes == 0) return;
     int same = 1;
@@ -300,12 +330,14 @@ static void read_one(void *p, size_t i) {
     const ozf_read_task *t = &r->t[i];
     ozf_status *st = &r->st[i];
     ok(st);
-    if (!t->src) {
+    const uint8_t *src = t->src;
+    if (!src && t->fd < 0) {
         ozf_box_fill(&t->box, r->fill);
         return;
     }
+    if (!src && !(src = read_source(t, st))) return;
     if (box_is_chunk_layout(&t->box)) {
-        ozf_chain_decode(r->c, t->src, t->srclen, t->box.arr, st);
+        ozf_chain_decode(r->c, src, t->srclen, t->box.arr, st);
         return;
     }
     uint8_t *buf = scratch(r->nbytes);
@@ -313,7 +345,7 @@ static void read_one(void *p, size_t i) {
         fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
         return;
     }
-    if (ozf_chain_decode(r->c, t->src, t->srclen, buf, st)) return;
+    if (ozf_chain_decode(r->c, src, t->srclen, buf, st)) return;
     ozf_box_scatter(&t->box, buf);
 }
 

@@ -66,10 +66,16 @@ size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *le
 
 /* Read task: decode src (NULL: the chunk is missing, use the fill value) and
  * copy the box out of it. */
+/* Read task: the encoded chunk is src[0..srclen), or, with fd >= 0, the
+ * srclen bytes at offset in that open file (read by the task itself into a
+ * per-thread buffer, so no compressed copy of a whole shard is held).
+ * src == NULL and fd < 0: a missing chunk, filled with the fill value. */
 typedef struct {
     const uint8_t *src;
     size_t srclen;
     ozf_box box;
+    int fd;
+    uint64_t offset;
 } ozf_read_task;
 
 /* Runs the n tasks in parallel (chain c, fill = one item).  Each task gets a

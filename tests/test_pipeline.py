@@ -361,6 +361,7 @@ def test_crc32c_inner_and_big_index(store):
 def test_small_windows(store, layout, monkeypatch):
     import omezarr_fast.pipeline as P
     monkeypatch.setattr(P, "_WINDOW_BYTES", 1)  # one chunk per native call, prefetch on
+    monkeypatch.setattr(P, "_LOCAL_WINDOW_BYTES", 1)
     data = data_for("u2")
     a = create(store, "a", layout)
     a[:] = data
@@ -397,10 +398,11 @@ def record_gets(monkeypatch):
     return start
 
 
-def test_partial_shard_read_requests(store, record_gets):
-    """A partial shard read fetches the index once, then the touched inner chunks,
-    coalesced across gaps up to zarr's max gap (1 MiB) on other stores and up
-    to 16 KiB on local files (where another pread is cheaper than the copy)."""
+def test_partial_shard_read_requests(record_gets):
+    """On a store that hands out bytes, a partial shard read fetches the index
+    once, then the touched inner chunks, coalesced across gaps up to zarr's
+    sharding_coalesce_max_gap_bytes."""
+    store = MemoryStore()
     a = make(store, "p", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
              compressors=None, fill_value=0)
     data = data_for("u2", (64, 64, 64))
@@ -417,35 +419,48 @@ def test_partial_shard_read_requests(store, record_gets):
     index_round, data_round = seen
     assert len(index_round) == 1 and index_round[0].suffix == 64 * 16 + 4
     spans = sorted((r.start, r.end) for r in data_round)
-    if isinstance(store, LocalStore):
-        assert [e - s for s, e in spans] == [8192, 8192]
-    else:
-        assert len(spans) == 1 and spans[0][1] - spans[0][0] == (gap + 2) * 8192
+    assert len(spans) == 1 and spans[0][1] - spans[0][0] == (gap + 2) * 8192
     seen.clear()
-    # The chunk stored right after (0,0,0) and (0,0,0) itself: one range on every store.
-    z, y, x = (int(v[0]) for v in np.nonzero(pos == pos[0, 0, 0] + 1))
-    sel = np.s_[0:16 * (z + 1), 0:16 * (y + 1), 0:16 * (x + 1)]
-    np.testing.assert_array_equal(b[sel], data[sel])
-    assert [len(r) for r in seen] == [1, 1]
-    assert seen[1][0].end - seen[1][0].start == 2 * 8192
+    with zarr.config.set({"array.sharding_coalesce_max_gap_bytes": 1024}):
+        b = reopen(store, "p")
+        np.testing.assert_array_equal(b[0:16, 0:48:32, 0:16], data[0:16, 0:48:32, 0:16])
+    assert sorted(r.end - r.start for r in seen[1]) == [8192, 8192]
+    seen.clear()
+    # Fancy reads fetch only what they touch: inner chunks (0,0,0), (3,0,0), (0,3,0).
+    pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])
+    with zarr.config.set({"array.sharding_coalesce_max_gap_bytes": 0}):
+        b = reopen(store, "p")
+        np.testing.assert_array_equal(b.vindex[pts], data[pts])
+    assert len(seen[0]) == 1 and sorted(r.end - r.start for r in seen[1]) == [8192] * 3
 
 
-def test_fancy_read_of_a_shard_fetches_only_touched_chunks(store, record_gets):
-    a = make(store, "f", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
-             compressors=None, fill_value=0)
+def test_local_reads_read_only_touched_inner_chunks(tmp_path, record_gets):
+    """Local files: C reads each touched inner chunk itself (pread at its
+    offset), so bytes of other inner chunks are never read: here every other
+    inner chunk is garbage on disk and the reads still succeed; reading the
+    garbage raises an error naming the shard."""
+    store = LocalStore(tmp_path)
+    a = make(store, "p", shape=(64, 64, 64), dtype="u2", chunks=(16, 16, 16), shards=(64, 64, 64),
+             compressors=[ZstdCodec(level=1)], fill_value=0)
     data = data_for("u2", (64, 64, 64))
     a[:] = data
+    path = tmp_path / "p" / "c" / "0" / "0" / "0"
+    raw = bytearray(path.read_bytes())
+    index = np.frombuffer(bytes(raw[-(64 * 16 + 4):-4]), "<u8").reshape(4, 4, 4, 2)
+    keep = {(0, 0, 0), (0, 2, 0), (3, 0, 0), (0, 3, 0)}
+    for cell in np.ndindex(4, 4, 4):
+        if cell not in keep:
+            off, n = (int(v) for v in index[cell])
+            raw[off:off + n] = b"\xff" * n
+    path.write_bytes(bytes(raw))
     seen = record_gets()
-    b = reopen(store, "f")
-    pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])  # inner chunks (0,0,0), (3,0,0), (0,3,0)
+    b = reopen(store, "p")
+    np.testing.assert_array_equal(b[0:16, 0:48:32, 0:16], data[0:16, 0:48:32, 0:16])
+    pts = ([1, 50, 3], [2, 2, 60], [5, 5, 5])
     np.testing.assert_array_equal(b.vindex[pts], data[pts])
-    np.testing.assert_array_equal(b.oindex[[1, 50], :, [5]], data[[1, 50]][:, :, [5]])
-    index_round, data_round = seen[:2]
-    assert len(index_round) == 1
-    fetched = sum(r.end - r.start for r in data_round)
-    if isinstance(store, LocalStore):
-        assert fetched == 3 * 8192
-    assert len(data_round) <= 3
+    assert seen == []  # no bytes went through Python
+    with pytest.raises(ChunkError, match="p/c/0/0/0"):
+        b[20:24, 20:24, 20:24]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -484,3 +499,21 @@ def test_windows_weigh_reads_by_selection_and_writes_by_chunk(monkeypatch):
     assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch)] == [10]
     assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, whole=True)] == [1] * 10
     assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, 3, whole=True)] == [3, 3, 3, 1]
+
+
+def test_local_reads_close_their_files(tmp_path, monkeypatch):
+    """Windows of local reads hold open files; every one is closed, after
+    success and after a corrupt shard stops the read half-way."""
+    import omezarr_fast.pipeline as P
+    monkeypatch.setattr(P, "_LOCAL_MAX_FILES", 2)
+    store = LocalStore(tmp_path)
+    a = create(store, "a", "sharded")
+    data = data_for("u2")
+    a[:] = data
+    fds = len(os.listdir("/proc/self/fd"))
+    np.testing.assert_array_equal(reopen(store, "a")[:], data)
+    np.testing.assert_array_equal(reopen(store, "a")[1:8, 2:, ::3], data[1:8, 2:, ::3])
+    (tmp_path / "a" / "c" / "1" / "1" / "1").write_bytes(b"\0" * 10)  # shorter than its index
+    with pytest.raises(ChunkError, match="a/c/1/1/1"):
+        reopen(store, "a")[:]
+    assert len(os.listdir("/proc/self/fd")) == fds

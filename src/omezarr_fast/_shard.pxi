@@ -88,8 +88,10 @@ cdef class ChunkKernel:
         self.bound = ozf_chain_encode_bound(&self.c)
 
     def read(self, list items, arr):
-        """items: (box, src) pairs, src None for a missing chunk (fill value).
-        Raises CodecError whose .index is the failing item."""
+        """items: (box, src) pairs; src is the encoded chunk, None for a
+        missing chunk (fill value), or (fd, offset, length): bytes of an open
+        file that the task reads itself.  Raises CodecError whose .index is
+        the failing item."""
         cdef size_t n = len(items), i
         cdef ozf_read_task* t = <ozf_read_task*>malloc((n + 1) * sizeof(ozf_read_task))
         cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
@@ -106,9 +108,19 @@ cdef class ChunkKernel:
             for i in range(n):
                 box, src = items[i]
                 _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
+                t[i].fd = -1
+                t[i].offset = 0
                 if src is None:
                     t[i].src = NULL
                     t[i].srclen = 0
+                elif isinstance(src, tuple):
+                    fd, offset, length = src
+                    if fd < 0 or offset < 0 or length < 0:
+                        raise ValueError(f"bad file span {src!r}")
+                    t[i].src = NULL
+                    t[i].fd = fd
+                    t[i].offset = offset
+                    t[i].srclen = length
                 else:
                     v = _u8(src)
                     keep.append(v)
@@ -286,10 +298,11 @@ cdef class ShardKernel:
         return [lin for lin, _ in self._plan(&sb, span)]
 
     cdef size_t _whole_tasks(self, ozf_box* sb, const uint64_t* pairs, const uint8_t* base,
-                             ozf_read_task* out) noexcept nogil:
+                             int fd, ozf_read_task* out) noexcept nogil:
         """Fills out with one read task per inner chunk the shard box touches
-        (a whole shard in memory at base, its index already validated);
-        returns how many.  The same arithmetic as _plan, without Python."""
+        (a whole shard in memory at base, or in the open file fd when base is
+        NULL; its index already validated); returns how many.  The same
+        arithmetic as _plan, without Python."""
         cdef int nd = sb.ndim, d
         cdef size_t nper[32]
         cdef size_t first[32]
@@ -362,9 +375,16 @@ cdef class ShardKernel:
                 t.box.stride[d] = sb.stride[d]
                 t.box.arr += AO[d][idx[d]]
             off = pairs[2 * lin]
+            t.fd = -1
+            t.offset = 0
             if off == <uint64_t>(-1):
                 t.src = NULL
                 t.srclen = 0
+            elif base == NULL:
+                t.src = NULL
+                t.fd = fd
+                t.offset = off
+                t.srclen = pairs[2 * lin + 1]
             else:
                 t.src = base + off
                 t.srclen = pairs[2 * lin + 1]
@@ -384,8 +404,10 @@ cdef class ShardKernel:
 
     def read(self, list items, arr):
         """items: (box over the shard, source); source is None (missing
-        shard: fill), a whole shard buffer, or (pairs, {inner index: bytes})
-        for a partial fetch.  CodecError.index names the failing item."""
+        shard: fill), a whole shard buffer, (pairs, {inner index: bytes}) for
+        a partial fetch, or (pairs, fd): the shard is in that open file and
+        each inner chunk task reads its own bytes (pairs from decode_index
+        with the file's size).  CodecError.index names the failing item."""
         cdef ozf_box sb
         cdef size_t nitems = len(items), i, n = 0, got, failed, k
         cdef const uint8_t[::1] v
@@ -394,6 +416,8 @@ cdef class ShardKernel:
         cdef ozf_read_task* whole = NULL
         cdef size_t* wowner = NULL
         cdef ozf_status* st = NULL
+        cdef const uint8_t* base
+        cdef int fd
         span = _array_span(arr)
         tasks = []
         owner = []
@@ -418,13 +442,22 @@ cdef class ShardKernel:
                         parts = None
                 except CodecError as e:
                     raise CodecError(str(e), i) from None
-                if parts is None:
-                    v = _u8(source)
+                if parts is None or isinstance(parts, int):
+                    if parts is None:
+                        v = _u8(source)
+                        keep.append(v)
+                        base = _bufptr(v)
+                        fd = -1
+                    else:
+                        if not (isinstance(pairs, _np.ndarray) and pairs.dtype == _np.uint64
+                                and pairs.shape == (self.n_inner, 2) and parts >= 0):
+                            raise ValueError("a file source is (index pairs from decode_index, fd)")
+                        base = NULL
+                        fd = parts
                     pv = pairs
-                    keep.append(v)
                     keep.append(pairs)
                     with nogil:
-                        got = self._whole_tasks(&sb, &pv[0, 0], _bufptr(v), whole + n)
+                        got = self._whole_tasks(&sb, &pv[0, 0], base, fd, whole + n)
                     if got == <size_t>-1:
                         raise MemoryError()
                     for k in range(n, n + got):

@@ -22,8 +22,10 @@ import asyncio
 import logging
 import math
 import os
+import stat
 import sys
 from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -60,6 +62,11 @@ _INLINE_BYTES = 1 << 20  # decoded bytes; see CodecPipeline._small_sync
 # cache does, so wider gaps (zarr's default is 1 MiB, sized for object
 # stores) only copy bytes nobody asked for.
 _LOCAL_MAX_GAP = 16 << 10
+# Local reads hold one open file per chunk or shard of a window, and no encoded
+# bytes: windows of at most this many files and this much selected data (which
+# only fancy selections' temporaries occupy).
+_LOCAL_MAX_FILES = 256
+_LOCAL_WINDOW_BYTES = 128 << 20
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
@@ -203,6 +210,11 @@ def _selected_items(chunk_sel, shape: tuple[int, ...]) -> int:
     return n * math.prod(np.broadcast_shapes(*arrays)) if arrays else n
 
 
+def _is_basic(chunk_sel) -> bool:
+    return isinstance(chunk_sel, tuple) and all(
+        isinstance(s, (slice, int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in chunk_sel)
+
+
 def _fancy_plan(chunk_sel, shape: tuple[int, ...], inner: tuple[int, ...] | None, dtype: np.dtype):
     """How to read a fancy chunk selection: (native boxes over ``buf``, ``buf``,
     ``take``, touched inner chunks or None for all) where C decodes the boxes
@@ -254,6 +266,47 @@ def _span(byte_range) -> tuple[int, int]:
     if isinstance(byte_range, SuffixByteRequest):
         return (-byte_range.suffix, -1) if byte_range.suffix > 0 else (1 << 62, -1)
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
+
+
+def _open_local(plan: _Plan, batch) -> tuple[list, list[int]]:
+    """Sources for local files that C reads itself: (fd, 0, size) per chunk,
+    or (index pairs, fd) per shard after reading and checking its index.
+    None for a missing key (as LocalStore: missing, a directory, or under a
+    non-directory).  Returns the sources and the fds to close after decoding."""
+    sk = plan.shard
+    sources: list[Any] = []
+    fds: list[int] = []
+    try:
+        for b in batch:
+            store, key = b[0].store, b[0].path
+            store._ensure_open_sync()
+            try:
+                fd = os.open(os.path.join(store.root, key), os.O_RDONLY | os.O_CLOEXEC)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                sources.append(None)
+                continue
+            fds.append(fd)
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                sources.append(None)
+                continue
+            size = st.st_size
+            if sk is None:
+                sources.append((fd, 0, size))
+                continue
+            if size < sk.index_size:
+                raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
+            idx = os.pread(fd, sk.index_size, 0 if sk.index_at_start else size - sk.index_size)
+            try:
+                pairs = sk.decode_index(np.frombuffer(idx, np.uint8), size)
+            except CodecError as e:
+                raise ChunkError(f"chunk {key!r}: {e}", key) from None
+            sources.append((pairs, fd))
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return sources, fds
 
 
 class _IO:
@@ -469,18 +522,28 @@ class CodecPipeline(FusedCodecPipeline):
         return all(_store_supports_sync_io(b[0].store) for b in batch)
 
     @staticmethod
-    def _windows(plan: _Plan, batch, min_items: int = 1, whole: bool = False) -> list:
-        """The batch cut into windows of about _WINDOW_BYTES (and at least
-        min_items chunks), so a whole-array read or write holds the bytes of
-        a window or two at a time, not of the whole array.  Reads weigh each
-        chunk by its selection, so many small reads of big shards share one
-        window; writes (whole=True) by the whole chunk, which a partial write
-        holds old and re-encoded."""
+    def _windows(plan: _Plan, batch, min_items: int = 1, whole: bool = False,
+                 limit: int | None = None, max_items: int | None = None) -> list:
+        """The batch cut into windows of about ``limit`` bytes (and at least
+        min_items, at most max_items chunks), so a whole-array read or write
+        holds the bytes of a window or two at a time, not of the whole array.
+        Reads weigh each chunk by its selection, so many small reads of big
+        shards share one window (a fancy selection by what its temporary may
+        take: up to 16x the selection, see _fancy_plan); writes (whole=True)
+        by the whole chunk, which a partial write holds old and re-encoded."""
         shape = batch[0][1].shape
+        chunk = math.prod(shape)
+        limit = _WINDOW_BYTES if limit is None else limit
         windows, cur, size = [], [], 0
         for b in batch:
-            n = (math.prod(shape) if whole else _selected_items(b[2], shape)) * plan.dtype.itemsize
-            if cur and size + n > _WINDOW_BYTES and len(cur) >= min_items:
+            if whole:
+                n = chunk
+            else:
+                n = _selected_items(b[2], shape)
+                if not _is_basic(b[2]):
+                    n = min(chunk, 16 * n)
+            n *= plan.dtype.itemsize
+            if cur and (size + n > limit and len(cur) >= min_items or len(cur) == max_items):
                 windows.append(cur)
                 cur, size = [], 0
             cur.append(b)
@@ -510,7 +573,11 @@ class CodecPipeline(FusedCodecPipeline):
     def _read_windows(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, io: _IO):
         """Reads window by window; the next window's bytes are fetched on a
         helper thread while C decodes the current one (both drop the GIL)."""
-        windows = self._windows(plan, batch)
+        if all(type(b[0].store) is LocalStore for b in batch):
+            # C reads local files itself: a window holds open files, not bytes.
+            windows = self._windows(plan, batch, limit=_LOCAL_WINDOW_BYTES, max_items=_LOCAL_MAX_FILES)
+        else:
+            windows = self._windows(plan, batch)
         if len(windows) == 1:
             return self._read_decode(plan, batch, arr, drop_axes,
                                      *self._read_fetch(plan, batch, arr, drop_axes, io))
@@ -531,8 +598,10 @@ class CodecPipeline(FusedCodecPipeline):
                 fetched = pending.popleft().result()
                 results.extend(self._read_decode(plan, w, arr, drop_axes, *fetched))
         finally:
-            for p in pending:
-                p.join()
+            for p in pending:  # after an error: close what the fetches ahead opened
+                with suppress(BaseException):
+                    for fd in p.result()[3]:
+                        os.close(fd)
         return tuple(results)
 
     @staticmethod
@@ -555,13 +624,23 @@ class CodecPipeline(FusedCodecPipeline):
         inner = plan.kernel.shape if plan.shard is not None else None
         fancy = {i: _fancy_plan(b[2], spec.shape, inner, plan.dtype)
                  for i, b in enumerate(batch) if boxes[i] is None}
+        if len(batch) <= _LOCAL_MAX_FILES and all(type(b[0].store) is LocalStore for b in batch):
+            sources, fds = _open_local(plan, batch)
+            return boxes, sources, fancy, fds
         if plan.shard is not None:
             sources = self._fetch_shards(plan, batch, boxes, fancy, arr, io)
         else:
             sources = io.get([(b[0], None) for b in batch])
-        return boxes, sources, fancy
+        return boxes, sources, fancy, ()
 
-    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy):
+    def _read_decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy, fds):
+        try:
+            return self._decode(plan, batch, arr, drop_axes, boxes, sources, fancy)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _decode(self, plan: _Plan, batch, arr: np.ndarray, drop_axes, boxes, sources, fancy):
         spec = batch[0][1]
         keys = [b[0].path for b in batch]
         direct = [i for i in range(len(batch)) if i not in fancy]

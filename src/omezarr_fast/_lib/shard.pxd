@@ -30,6 +30,8 @@ cdef extern from "shard.h" nogil:
         const uint8_t *src
         size_t srclen
         ozf_box box
+        int fd
+        uint64_t offset
 
     size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
                           const uint8_t *fill, ozf_status *st)
