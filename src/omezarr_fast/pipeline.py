@@ -7,11 +7,13 @@ Select it with ``zarr.config.set({"codec_pipeline.path": "omezarr_fast.CodecPipe
 It subclasses zarr's FusedCodecPipeline, so construction, validation,
 ``compute_encoded_size``, ``decode``/``encode``, equality and pickling are
 zarr's.  ``read`` and ``write`` take the native path when the array's codecs,
-dtype and buffers allow it: one thread hop per batch, the store's bytes
-fetched (LocalStore files by one batched native read, the sync API for
-MemoryStore, the async API gathered on the event loop for the rest), then
-decode + scatter (or gather + encode) of every chunk and inner chunk in one C
-call with the GIL released.  Everything else
+dtype and buffers allow it: one thread hop per batch (none for small reads),
+then decode + scatter (or gather + encode) of every chunk and inner chunk in
+one C call with the GIL released.  Bytes: LocalStore reads open the files in
+Python and each C task preads its own chunk or inner chunk (no compressed copy
+held); otherwise they are fetched first (LocalStore by one batched native
+read, MemoryStore by its sync API, other stores by their async API, many
+requests at once, retried by _retry).  Everything else
 (variable-length or structured dtypes, unknown codecs, numcodecs filters,
 non-numpy buffers, nested sharding) goes to zarr's own implementation,
 per array and silently (a debug log line); :func:`pipeline_info` says which.
