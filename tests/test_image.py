@@ -371,3 +371,28 @@ def test_a_failing_shard_write_is_raised(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         write_image(data, tmp_path / "a.zarr", chunks=(8, 8), shards=(16, 16), levels=4,
                     progress=False)
+
+
+def test_writes_in_flight_by_source_kind(tmp_path, monkeypatch):
+    """A numpy source's blocks are views: two blocks' writes may overlap.  A zarr
+    source's blocks are copies: one, to bound memory."""
+    import zarr
+
+    from omezarr_fast import image
+    seen = []
+    real = image._write_pyramid
+
+    def spy(*args, **kw):
+        seen.append(args[-1] if len(args) > 8 else kw.get("in_flight"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(image, "_write_pyramid", spy)
+    data = np.arange(32 * 40 * 48, dtype="u2").reshape(32, 40, 48)
+    image.write_image(data, tmp_path / "a.ome.zarr", chunks=(8, 8, 8), shards=(16, 16, 16), progress=False)
+    src = zarr.create_array(str(tmp_path / "src.zarr"), shape=data.shape, dtype=data.dtype, chunks=(8, 8, 8))
+    src[:] = data
+    image.write_image(src, tmp_path / "b.ome.zarr", chunks=(8, 8, 8), shards=(16, 16, 16), progress=False)
+    assert seen == [2, 1]
+    a, b = image.open_image(tmp_path / "a.ome.zarr"), image.open_image(tmp_path / "b.ome.zarr")
+    for la, lb in zip(a.levels, b.levels):
+        np.testing.assert_array_equal(la[:], lb[:])

@@ -12,8 +12,9 @@ that holds fewer than 4 inner chunks per thread: the pipeline encodes the inner
 chunks of one write in parallel).  Blocks are visited grouped by the
 coarsest level's shard (then the next finer, ...), so with the default power-of-two
 chunks and shards at most one pending shard per level exists at a time.  The shard
-writes of up to two blocks run on helper threads while the next block is read and
-downsampled (so no core idles through a write's serial tail): about
+writes of up to two blocks (one for zarr and dask sources, whose blocks are copies)
+run on helper threads while the next block is read and downsampled (so no core idles
+through a write's serial tail): about
 ``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
 (with 32 MiB shards: ~2 * (32 + 5 + 32) MiB + (levels-1) * 32 MiB at most; a
 numpy source's block is a view, not a copy, and a zarr source is read shard by
@@ -312,11 +313,14 @@ _release_freed_memory = _malloc_trim()
 # Blocks whose shard writes may run at once.  A block's writes end in serial steps
 # (the last shard's assembly and file write, zarr's per-call overhead) during which
 # only one core works; a second block's writes in flight keep the other core
-# encoding.  Costs up to one more block of encoded shards in memory.
-_WRITES_IN_FLIGHT = 2
+# encoding (numpy input: ~15% faster).  Each costs a block of encoded shards, and
+# with a zarr or dask source the block itself, a copy (1 GiB zarr source: peak
+# beyond the libraries 20-22% of the image with one in flight, 24-29% with two,
+# ~5% slower), so those get one.
+_WRITES_IN_FLIGHT = {"view": 2, "copy": 1}
 
 
-def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress):
+def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, in_flight=2):
     nlevels = len(arrays)
     sinks = [_LevelSink(a, u) for a, u in arrays]
     counts = [-(-n // b) for n, b in zip(shape, block)]
@@ -361,7 +365,7 @@ def _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
                 for lvl, out in enumerate(outs, start=1):
                     sinks[lvl].put([o // f ** lvl for o, f in zip(origin, factors)], out)
             del data, outs
-            while len(inflight) >= _WRITES_IN_FLIGHT:
+            while len(inflight) >= in_flight:
                 inflight.popleft().result()
                 _release_freed_memory()
             if writes:
@@ -432,7 +436,8 @@ def _write_multiscale(group, data, *, names, factors, nlevels, chunks, unit, cod
     for d in range(len(block)):
         while math.prod(-(-b // c) for b, c in zip(block, inner)) < want and block[d] < shape[d]:
             block[d] *= 2
-    _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress)
+    in_flight = _WRITES_IN_FLIGHT["view" if isinstance(src, np.ndarray) else "copy"]
+    _write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, in_flight)
 
 
 def write_image(data, path, *, axes=None, scale=None, units=None, translation=None,
