@@ -34,7 +34,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from data import default_layout, microscopy_like  # noqa: E402
+from data import default_layout, microscopy_like, ngff_zarr_pyramid  # noqa: E402
 
 TOOLS = ("ours-cluster", "ours-1-process", "ngff-zarr-cluster", "ngff-zarr-threads")
 LEVELS = 5
@@ -75,18 +75,10 @@ def run(tool, src, out, shape, client):
                                  codec="zstd", clevel=3, progress=False,
                                  client=client if tool == "ours-cluster" else False)
     else:
-        import ngff_zarr as nz
         sched = {"scheduler": client} if tool == "ngff-zarr-cluster" else {"scheduler": "threads"}
         with dask.config.set(**sched), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = nz.to_ngff_image(data, dims=["z", "y", "x"])
-            ms = nz.to_multiscales(img, scale_factors=[2 ** k for k in range(1, LEVELS)],
-                                   method=nz.Methods.ITKWASM_BIN_SHRINK,
-                                   chunks=dict(zip("zyx", chunks)))
-            nz.to_ngff_zarr(out, ms, version="0.5",
-                            chunks_per_shard={d: s // c for d, s, c in zip("zyx", shards, chunks)},
-                            compressors=[{"name": "zstd",
-                                          "configuration": {"level": 3, "checksum": False}}])
+            ngff_zarr_pyramid(data, out, chunks, shards, LEVELS)
     return time.perf_counter() - t0
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from data import default_layout, microscopy_like, peak_rss_mb  # noqa: E402
+from data import default_layout, microscopy_like, ngff_zarr_pyramid, peak_rss_mb  # noqa: E402
 
 TOOLS = ("ours", "ours-zarr-src", "ome-zarr-py", "ngff-zarr")
 LEVELS = 5
@@ -80,15 +80,7 @@ def worker(tool, data_path, src_zarr, out, shape):
                  storage_options={"chunks": chunks, "shards": shards,
                                   "compressor": ZstdCodec(level=3)})
     elif tool == "ngff-zarr":
-        import ngff_zarr as nz
-        img = nz.to_ngff_image(data, dims=["z", "y", "x"])
-        ms = nz.to_multiscales(img, scale_factors=[2 ** k for k in range(1, LEVELS)],
-                               method=nz.Methods.ITKWASM_BIN_SHRINK,
-                               chunks=dict(zip("zyx", chunks)))
-        nz.to_ngff_zarr(out, ms, version="0.5",
-                        chunks_per_shard={d: s // c for d, s, c in zip("zyx", shards, chunks)},
-                        compressors=[{"name": "zstd",
-                                      "configuration": {"level": 3, "checksum": False}}])
+        ngff_zarr_pyramid(data, out, chunks, shards, LEVELS)
     else:
         raise SystemExit(f"unknown tool {tool}")
     dt = time.perf_counter() - t0

@@ -6,7 +6,7 @@ import numpy as np
 
 from omezarr_fast.samples import microscopy_like
 
-__all__ = ["default_layout", "microscopy_like", "peak_rss_mb"]
+__all__ = ["default_layout", "microscopy_like", "ngff_zarr_pyramid", "peak_rss_mb"]
 
 
 def default_layout(shape):
@@ -28,3 +28,15 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ngff_zarr_pyramid(data, out, chunks, shards, levels):
+    """The ngff-zarr peer: ITKWASM_BIN_SHRINK pyramid, sharded, zstd-3, OME-Zarr 0.5."""
+    import ngff_zarr as nz
+
+    img = nz.to_ngff_image(data, dims=["z", "y", "x"])
+    ms = nz.to_multiscales(img, scale_factors=[2 ** k for k in range(1, levels)],
+                           method=nz.Methods.ITKWASM_BIN_SHRINK, chunks=dict(zip("zyx", chunks)))
+    nz.to_ngff_zarr(out, ms, version="0.5",
+                    chunks_per_shard={d: s // c for d, s, c in zip("zyx", shards, chunks)},
+                    compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": False}}])

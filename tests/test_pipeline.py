@@ -412,7 +412,7 @@ def test_partial_shard_read_requests(record_gets):
     # Where each inner chunk sits (zarr lays them out in Morton order): 8 KiB each.
     index = np.frombuffer(store.get_sync("p/c/0/0/0").to_bytes()[-(64 * 16 + 4):-4], "<u8")
     pos = (index.reshape(4, 4, 4, 2)[..., 0] // 8192).astype(int)
-    # Inner chunks (0,0,0) and (0,2,0): apart by more than 16 KiB, less than 1 MiB.
+    # Inner chunks (0,0,0) and (0,2,0): apart by more than 1 KiB, less than 1 MiB.
     gap = abs(pos[0, 2, 0] - pos[0, 0, 0]) - 1
     assert gap >= 3
     np.testing.assert_array_equal(b[0:16, 0:48:32, 0:16], data[0:16, 0:48:32, 0:16])

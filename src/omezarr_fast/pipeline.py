@@ -60,10 +60,6 @@ _DTYPE_KINDS = "biufcmM"
 # Decoded bytes per native call (see CodecPipeline._windows).
 _WINDOW_BYTES = 32 << 20
 _INLINE_BYTES = 1 << 20  # decoded bytes; see CodecPipeline._small_sync
-# Local files: one more pread costs about what copying 16 KiB from the page
-# cache does, so wider gaps (zarr's default is 1 MiB, sized for object
-# stores) only copy bytes nobody asked for.
-_LOCAL_MAX_GAP = 16 << 10
 # Local reads hold one open file per chunk or shard of a window, and no encoded
 # bytes: windows of at most this many files and this much selected data (which
 # only fancy selections' temporaries occupy).
@@ -626,7 +622,7 @@ class CodecPipeline(FusedCodecPipeline):
         inner = plan.kernel.shape if plan.shard is not None else None
         fancy = {i: _fancy_plan(b[2], spec.shape, inner, plan.dtype)
                  for i, b in enumerate(batch) if boxes[i] is None}
-        if len(batch) <= _LOCAL_MAX_FILES and all(type(b[0].store) is LocalStore for b in batch):
+        if all(type(b[0].store) is LocalStore for b in batch):  # windows hold <= _LOCAL_MAX_FILES
             sources, fds = _open_local(plan, batch)
             return boxes, sources, fancy, fds
         if plan.shard is not None:
@@ -690,8 +686,6 @@ class CodecPipeline(FusedCodecPipeline):
             sources[i] = g
         cfg = batch[0][1].config
         gap, maxlen = cfg.sharding_coalesce_max_gap_bytes, cfg.sharding_coalesce_max_bytes
-        if all(type(batch[i][0].store) is LocalStore for i in partial):
-            gap = min(gap, _LOCAL_MAX_GAP)
         range_reqs, range_owner = [], []
         plans = {}
         for i, idx in zip(partial, got[len(whole):]):
