@@ -36,7 +36,14 @@ def find_system_libs():
                  f"    apt-get install {' '.join(missing)}")
     cflags = pkg_config("--cflags", *SYSTEM_LIBS)
     libs = pkg_config("--libs", *SYSTEM_LIBS)
-    return cflags, libs
+    # A library found outside the linker's default directories (run.sh puts a
+    # newer libzstd in .venv/opt when the system one is slow) must be found at
+    # run time too.  If that directory goes away, the loader falls back to the
+    # system copy of the same soname.
+    default_dirs = {"/usr/lib", "/lib", "/usr/local/lib", "/usr/lib64", "/lib64"}
+    rpaths = [f"-Wl,-rpath,{flag[2:]}" for flag in libs if flag.startswith("-L")
+              and not any(flag[2:].rstrip("/").startswith(d) for d in default_dirs)]
+    return cflags, libs + rpaths
 
 
 cflags, libs = find_system_libs()

@@ -98,5 +98,7 @@ int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t srclen,
  * reporting next to any zstd speed: the encoder at levels 3-4 on 64 KiB
  * chunks runs about 1.9x faster in 1.5.7 than in 1.5.4 (same bytes out). */
 const char *ozf_zstd_version(void);
+/* The version of the zstd.h the extension was compiled against. */
+const char *ozf_zstd_build_version(void);
 
 #endif

@@ -7,6 +7,8 @@ size_t ozf_zstd_bound(size_t n) { return ZSTD_compressBound(n); }
 
 const char *ozf_zstd_version(void) { return ZSTD_versionString(); }
 
+const char *ozf_zstd_build_version(void) { return ZSTD_VERSION_STRING; }
+
 int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
                     size_t dstcap, size_t *dstlen, ozf_status *st) {
     ozf_tls *t = ozf_tls_get();

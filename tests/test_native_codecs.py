@@ -384,3 +384,11 @@ def test_zstd_version_is_the_loaded_library():
         f = ctypes.CDLL(lib).ZSTD_versionString
         f.restype = ctypes.c_char_p
         assert f().decode() == v
+
+
+def test_zstd_loaded_is_the_one_built_against():
+    # run.sh may link a newer libzstd from .venv/opt with an rpath; if the
+    # loader found another copy instead, zstd encodes at half speed silently.
+    from omezarr_fast.native import zstd_build_version, zstd_version
+
+    assert zstd_version() == zstd_build_version()

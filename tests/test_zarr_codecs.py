@@ -117,6 +117,15 @@ CHAINS = {
 }
 
 
+def _same_zstd() -> bool:
+    import numcodecs.zstd
+
+    from omezarr_fast.native import zstd_version
+
+    major, minor, micro = map(int, zstd_version().split("."))
+    return numcodecs.zstd.VERSION_NUMBER == major * 10000 + minor * 100 + micro
+
+
 @pytest.mark.parametrize("chain", sorted(CHAINS))
 @pytest.mark.parametrize("dtype", ["uint16", ">u2", "float32", "int8", "complex64", "bool"])
 @pytest.mark.parametrize("sharded", [False, True])
@@ -137,8 +146,9 @@ def test_interop_through_zarr(chain, dtype, sharded):
         assert all(type(c).__module__ == "omezarr_fast.codecs" for c in _leaf_codecs(arr))
         np.testing.assert_array_equal(arr[...], data)
         np.testing.assert_array_equal(arr[3:47, 11:13], data[3:47, 11:13])
-    if chain in ("transpose-big-crc", "none") or (chain == "zstd" and not sharded):
-        # deterministic formats: the stores hold the same bytes
+    if chain in ("transpose-big-crc", "none") or (chain == "zstd" and not sharded and _same_zstd()):
+        # deterministic formats: the stores hold the same bytes (zstd only
+        # with the same release: encoders change between releases)
         keys = sorted(k for k in theirs_store._store_dict)
         assert keys == sorted(ours_store._store_dict)
         for k in keys:

@@ -449,3 +449,7 @@ def crc32c_hardware():
 
 def zstd_version():
     return ozf_zstd_version().decode()
+
+
+def zstd_build_version():
+    return ozf_zstd_build_version().decode()

@@ -72,3 +72,4 @@ cdef extern from "codec_chain.h" nogil:
     int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t srclen,
                       uint8_t *dst, size_t *dstlen, ozf_status *st)
     const char *ozf_zstd_version()
+    const char *ozf_zstd_build_version()
