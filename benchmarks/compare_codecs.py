@@ -108,7 +108,7 @@ def main():
     side = 2048 if args.quick else 4096
     image = microscopy_like((side, 2048))
     print(f"# Codec throughput: {image.nbytes >> 20} MiB of microscopy-like uint16 per cell, "
-          f"{threads} threads, best of {rounds}; system libzstd {zstd_version()}, "
+          f"{threads} threads, best of {rounds}; libzstd {zstd_version()}, "
           f"python-zstandard's {'.'.join(map(str, zstandard.ZSTD_VERSION))}\n")
     print("MB/s of uncompressed data. ours = omezarr_fast batch API; raw1 = the same on one thread "
           "(the raw library speed); eff = ours / (raw1 x threads); vs nc = ours / numcodecs chunk by chunk.\n")

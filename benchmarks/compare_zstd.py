@@ -6,7 +6,8 @@ chunk by chunk, on the same microscopy-like uint16 chunks.
 Prints a markdown table.  MB/s are of uncompressed data; best of N rounds,
 the peers interleaved within each round.  Both sides are a C library called
 in a loop, so the ratio is mostly libzstd release against libzstd release:
-we link the system libzstd, python-zstandard bundles its own (printed in the
+we link the system libzstd (or Debian 13's 1.5.7, which run.sh fetches where
+the system's is older), python-zstandard bundles its own (printed in the
 header).  Our decode writes into preallocated arrays; zstandard's allocates
 a bytes object per chunk.
 """
@@ -62,7 +63,7 @@ def main():
     args = ap.parse_args()
     omezarr_fast.set_num_threads(1)
     image = microscopy_like((128, 256, 256))
-    print(f"# zstd level 3, one thread: ours (system libzstd {zstd_version()}) vs python-zstandard "
+    print(f"# zstd level 3, one thread: ours (libzstd {zstd_version()}) vs python-zstandard "
           f"{zstandard.__version__} (bundled libzstd {'.'.join(map(str, zstandard.ZSTD_VERSION))}), "
           f"{image.nbytes >> 20} MiB microscopy-like uint16, best of {args.rounds}\n")
     print("| chunk | n | ratio | same bytes | op | ours MB/s | zstandard MB/s | ours / zstandard |")

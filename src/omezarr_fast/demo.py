@@ -21,6 +21,7 @@ from zarr.codecs import ZstdCodec
 
 import omezarr_fast
 from omezarr_fast import ngff
+from omezarr_fast.native import zstd_version
 from omezarr_fast.samples import microscopy_like
 
 DEFAULT_PIPELINE = "zarr.core.codec_pipeline.BatchedCodecPipeline"
@@ -108,7 +109,8 @@ def main(argv=None) -> None:
 
 def report(results, nbytes: int, on_disk: int, shards) -> None:
     mib = nbytes / 2**20
-    print(f"\nsharded zstd-3, shards {shards} of 32^3 chunks, ratio {nbytes / on_disk:.2f}; all reads verified\n")
+    print(f"\nsharded zstd-3, shards {shards} of 32^3 chunks, ratio {nbytes / on_disk:.2f}; all reads verified; "
+          f"our libzstd {zstd_version()}\n")
     print(f"{'':16} {'write MiB/s':>12} {'read MiB/s':>12} {'64 patches s':>13}")
     for label, r in results.items():
         print(f"{label:16} {mib / r['write']:12.0f} {mib / r['read']:12.0f} {r['patches']:13.3f}")
