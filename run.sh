@@ -34,11 +34,11 @@ install_system_libs() {
 FAST_ZSTD=1.5.7
 use_fast_zstd() {
     local prefix="$PWD/.venv/opt/libzstd"
-    if [ -f "$prefix/lib/pkgconfig/libzstd.pc" ]; then
-        export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+    if [ -n "${OMEZARR_FAST_SYSTEM_ZSTD:-}" ] || pkg-config --atleast-version="$FAST_ZSTD" libzstd; then
         return
     fi
-    if pkg-config --atleast-version="$FAST_ZSTD" libzstd || [ -n "${OMEZARR_FAST_SYSTEM_ZSTD:-}" ]; then
+    if [ -f "$prefix/lib/pkgconfig/libzstd.pc" ]; then
+        export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
         return
     fi
     local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -59,7 +59,8 @@ use_fast_zstd() {
     if "${apt[@]}" update >/dev/null 2>&1 \
         && (cd "$tmp/deb" && "${apt[@]}" download libzstd1 libzstd-dev >/dev/null 2>&1) \
         && (for deb in "$tmp"/deb/*.deb; do dpkg-deb -x "$deb" "$tmp/root" || exit 1; done) \
-        && [ "$(sed -n 's/^Version: //p' "$tmp"/root/usr/lib/*/pkgconfig/libzstd.pc)" = "$FAST_ZSTD" ]; then
+        && printf '%s\n%s\n' "$FAST_ZSTD" "$(sed -n 's/^Version: //p' "$tmp"/root/usr/lib/*/pkgconfig/libzstd.pc)" \
+            | sort -V -C; then
         mkdir -p "$prefix/lib/pkgconfig"
         cp -a "$tmp/root/usr/include" "$prefix/"
         cp -a "$tmp"/root/usr/lib/*/libzstd.so* "$prefix/lib/"
