@@ -355,10 +355,80 @@ static size_t count_failed(const ozf_status *st, size_t n) {
     return k;
 }
 
+/* Tasks that read the same encoded bytes (same buffer, or same file span)
+ * form a group: the first decodes, the others copy from its result. */
+typedef struct {
+    const uint8_t *src;
+    int fd;
+    uint64_t offset;
+    size_t srclen, i;
+} task_key;
+
+static int cmp_key(const void *pa, const void *pb) {
+    const task_key *a = pa, *b = pb;
+    if (a->src != b->src) return a->src < b->src ? -1 : 1;
+    if (a->fd != b->fd) return a->fd < b->fd ? -1 : 1;
+    if (a->offset != b->offset) return a->offset < b->offset ? -1 : 1;
+    if (a->srclen != b->srclen) return a->srclen < b->srclen ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int same_bytes(const task_key *a, const task_key *b) {
+    return a->src == b->src && a->fd == b->fd && a->offset == b->offset && a->srclen == b->srclen
+           && (a->src || a->fd >= 0);  /* missing chunks just fill */
+}
+
+typedef struct {
+    read_ctx r;
+    const task_key *keys;
+    const size_t *gstart;  /* group g is keys[gstart[g] .. gstart[g + 1]) */
+} group_ctx;
+
+static void read_group(void *p, size_t g) {
+    group_ctx *q = p;
+    size_t a = q->gstart[g], b = q->gstart[g + 1];
+    const ozf_read_task *t = q->r.t;
+    ozf_status *st = q->r.st;
+    if (b - a == 1) {
+        read_one(&q->r, q->keys[a].i);
+        return;
+    }
+    size_t first = q->keys[a].i;
+    ok(&st[first]);
+    const uint8_t *src = t[first].src;
+    uint8_t *buf = scratch(q->r.nbytes);
+    if (!buf) fail(&st[first], OZF_ENOMEM, "out of memory for a %zu-byte chunk", q->r.nbytes);
+    else if (src || (src = read_source(&t[first], &st[first])))
+        ozf_chain_decode(q->r.c, src, t[first].srclen, buf, &st[first]);
+    for (size_t k = a; k < b; k++) {
+        size_t i = q->keys[k].i;
+        st[i] = st[first];
+        if (!st[first].code) ozf_box_scatter(&t[i].box, buf);
+    }
+}
+
 size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st) {
+                      const uint8_t *fill, ozf_status *st, int shared) {
     read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c)};
-    ozf_parallel_for(n, read_one, &r);
+    task_key *keys = shared && n > 1 ? malloc(n * sizeof *keys) : NULL;
+    size_t *gstart = keys ? malloc((n + 1) * sizeof *gstart) : NULL;
+    if (!gstart) {  /* not shared, or no memory to find out: each task alone */
+        free(keys);
+        ozf_parallel_for(n, read_one, &r);
+        return count_failed(st, n);
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset,
+                             t[i].srclen, i};
+    qsort(keys, n, sizeof *keys, cmp_key);
+    size_t ng = 0;
+    for (size_t k = 0; k < n; k++)
+        if (k == 0 || !same_bytes(&keys[k - 1], &keys[k])) gstart[ng++] = k;
+    gstart[ng] = n;
+    group_ctx q = {r, keys, gstart};
+    ozf_parallel_for(ng, read_group, &q);
+    free(keys);
+    free(gstart);
     return count_failed(st, n);
 }
 

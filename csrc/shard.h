@@ -79,9 +79,12 @@ typedef struct {
 } ozf_read_task;
 
 /* Runs the n tasks in parallel (chain c, fill = one item).  Each task gets a
- * status; returns the number that failed. */
+ * status; returns the number that failed.  With shared set, tasks that name
+ * the same encoded bytes (same src pointer, or same fd, offset and length)
+ * decode them once and each scatters the result into its own box: many
+ * overlapping reads of one array then cost each chunk once. */
 size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st);
+                      const uint8_t *fill, ozf_status *st, int shared);
 
 /* Write task: the chunk starts as old decoded (old == NULL: all fill value),
  * gets the box gathered from the caller's array (box.arr), and is encoded

@@ -30,10 +30,11 @@ set_num_threads(default_num_threads())
 
 from omezarr_fast.image import open_image, open_plate, write_image, write_labels  # noqa: E402
 from omezarr_fast.plate_writer import write_plate  # noqa: E402
+from omezarr_fast.regions import read_regions  # noqa: E402
 from omezarr_fast.upgrade import upgrade_path  # noqa: E402
 
 __all__ = [
     "CodecPipeline", "__version__", "disable", "downsample", "downsample_levels", "enable",
-    "enabled", "get_num_threads", "open_image", "open_plate", "pipeline_info", "set_num_threads",
+    "enabled", "get_num_threads", "open_image", "open_plate", "pipeline_info", "read_regions", "set_num_threads",
     "upgrade_path", "write_image", "write_labels", "write_plate",
 ]

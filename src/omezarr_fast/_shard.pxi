@@ -70,6 +70,21 @@ cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept nogil:
     return &v[0] if v.shape[0] else <const uint8_t*>b""
 
 
+cdef int _shares_sources(list items):
+    """Whether two items name the same source (one buffer or shard object, or
+    equal file spans), so their chunks are worth decoding once (see
+    ozf_read_tasks).  zarr's own batches never do; read_regions' do."""
+    seen = set()
+    for _, src in items:
+        if src is None:
+            continue
+        key = src if type(src) is tuple and len(src) == 3 else id(src)
+        if key in seen:
+            return 1
+        seen.add(key)
+    return 0
+
+
 cdef class ChunkKernel:
     """A compiled codec chain for one chunk shape, dtype and fill value."""
     cdef ozf_chain c
@@ -98,6 +113,7 @@ cdef class ChunkKernel:
         cdef const uint8_t[::1] v
         cdef size_t failed
         cdef const uint8_t* fp = self.fill
+        cdef int shared
         keep = []
         try:
             if not (t and st):
@@ -105,6 +121,7 @@ cdef class ChunkKernel:
             if not arr.flags.writeable:
                 raise ValueError("out is read-only")
             span = _array_span(arr)
+            shared = _shares_sources(items)
             for i in range(n):
                 box, src = items[i]
                 _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
@@ -127,7 +144,7 @@ cdef class ChunkKernel:
                     t[i].src = _bufptr(v)
                     t[i].srclen = v.shape[0]
             with nogil:
-                failed = ozf_read_tasks(&self.c, n, t, fp, st)
+                failed = ozf_read_tasks(&self.c, n, t, fp, st, shared)
             if failed:
                 for i in range(n):
                     if st[i].code:
@@ -417,7 +434,7 @@ cdef class ShardKernel:
         cdef size_t* wowner = NULL
         cdef ozf_status* st = NULL
         cdef const uint8_t* base
-        cdef int fd
+        cdef int fd, shared
         span = _array_span(arr)
         tasks = []
         owner = []
@@ -475,8 +492,9 @@ cdef class ShardKernel:
                 st = <ozf_status*>malloc(n * sizeof(ozf_status))
                 if st == NULL:
                     raise MemoryError()
+                shared = _shares_sources(items)
                 with nogil:
-                    failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st)
+                    failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st, shared)
                 if failed:
                     for k in range(n):
                         if st[k].code:

@@ -34,7 +34,7 @@ cdef extern from "shard.h" nogil:
         uint64_t offset
 
     size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                          const uint8_t *fill, ozf_status *st)
+                          const uint8_t *fill, ozf_status *st, int shared)
 
     ctypedef struct ozf_write_task:
         const uint8_t *old
