@@ -26,8 +26,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from data import default_layout, microscopy_like, ngff_zarr_pyramid, peak_rss_mb  # noqa: E402
+from data import best_of_rounds, default_layout, microscopy_like, ngff_zarr_pyramid, peak_rss_mb  # noqa: E402
 
 TOOLS = ("ours", "ours-zarr-src", "ome-zarr-py", "ngff-zarr")
 LEVELS = 5
@@ -151,27 +149,8 @@ def main():
     cores = os.cpu_count() or 1
     limit, speed = codec_limit(npy, shape, cores)
     nbytes = int(np.prod(shape)) * 2
-    best: dict[str, dict] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="pyr_"))
-    try:
-        for r in range(args.rounds):
-            for tool in tools:
-                out = workdir / f"{tool}.zarr"
-                shutil.rmtree(out, ignore_errors=True)
-                cmd = [sys.executable, __file__, "--worker", tool, "--data", str(npy),
-                       "--src", str(src), "--out", str(out), "--size", args.size]
-                p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-                if p.returncode:
-                    print(f"{tool} failed: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-                    continue
-                res = json.loads(p.stdout.strip().splitlines()[-1])
-                print(f"round {r} {tool}: {res['time']:.2f} s, peak {res['peak_mb']:.0f} MB",
-                      file=sys.stderr)
-                if tool not in best or res["time"] < best[tool]["time"]:
-                    best[tool] = res
-                shutil.rmtree(out, ignore_errors=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    best = best_of_rounds(__file__, tools, args.rounds,
+                          ["--data", str(npy), "--src", str(src), "--size", args.size], "pyr_")
     chunks, shards = default_layout(shape)
     print(f"\n{args.size} uint16 ({nbytes / 2**20:.0f} MiB), {LEVELS} levels, chunks {chunks}, "
           f"shards {shards}, zstd-3; {cores} cores, {omezarr_fast.get_num_threads()} threads; "

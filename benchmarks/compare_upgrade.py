@@ -28,7 +28,6 @@ import math
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from data import default_layout, microscopy_like, peak_rss_mb  # noqa: E402
+from data import best_of_rounds, default_layout, microscopy_like, peak_rss_mb  # noqa: E402
 
 TOOLS = ("ours", "ours-reencode", "tensorstore", "zarr-python")
 LEVELS = 3
@@ -150,27 +149,8 @@ def main():
     src = prepare(shape, Path(args.cache))
     import omezarr_fast
     nbytes = sum(math.prod(-(-n // 2 ** k) for n in shape) for k in range(LEVELS)) * 2
-    best: dict[str, dict] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="upg_"))
-    try:
-        for r in range(args.rounds):
-            for tool in tools:
-                out = workdir / f"{tool}.zarr"
-                shutil.rmtree(out, ignore_errors=True)
-                cmd = [sys.executable, __file__, "--worker", tool, "--src", str(src),
-                       "--out", str(out), "--size", args.size]
-                p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-                if p.returncode:
-                    print(f"{tool} failed: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-                    continue
-                res = json.loads(p.stdout.strip().splitlines()[-1])
-                print(f"round {r} {tool}: {res['time']:.2f} s, peak {res['peak_mb']:.0f} MB",
-                      file=sys.stderr)
-                if tool not in best or res["time"] < best[tool]["time"]:
-                    best[tool] = res
-                shutil.rmtree(out, ignore_errors=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    best = best_of_rounds(__file__, tools, args.rounds, ["--src", str(src), "--size", args.size],
+                          "upg_")
     chunks, shards = default_layout(shape)
     cores = os.cpu_count() or 1
     print(f"\n{args.size} uint16, {LEVELS} levels ({nbytes / 2**20:.0f} MiB in all), 0.4 zstd-3 "
