@@ -123,12 +123,19 @@ def test_read_missing_chunks_false_is_honoured(tmp_path):
             read_regions(a, [(slice(4, 8), slice(4, 8))])
 
 
-def test_corrupt_chunk_names_its_key(tmp_path):
-    data = sample((8, 16))
+def small_sharded(tmp_path, data):
+    """data written as shards of 8x8 (inner chunks 4x4), opened on our pipeline."""
     with omezarr_fast.enabled():
         a = zarr.create_array(LocalStore(tmp_path / "a"), shape=data.shape, dtype=data.dtype, chunks=(4, 4),
                               shards=(8, 8))
-        a[:] = data
+    a[:] = data
+    return a
+
+
+def test_corrupt_chunk_names_its_key(tmp_path):
+    data = sample((8, 16))
+    a = small_sharded(tmp_path, data)
+    with omezarr_fast.enabled():
         path = tmp_path / "a" / "c" / "0" / "1"
         raw = bytearray(path.read_bytes())
         raw[:20] = b"\xff" * 20  # first inner chunk's frame (index at the end)
@@ -141,10 +148,8 @@ def test_corrupt_chunk_names_its_key(tmp_path):
 
 def test_open_files_are_closed(tmp_path):
     data = sample((8, 16))
+    a = small_sharded(tmp_path, data)
     with omezarr_fast.enabled():
-        a = zarr.create_array(LocalStore(tmp_path / "a"), shape=data.shape, dtype=data.dtype, chunks=(4, 4),
-                              shards=(8, 8))
-        a[:] = data
         before = len(os.listdir("/proc/self/fd"))
         read_regions(a, random_boxes(data.shape, 20))
         assert len(os.listdir("/proc/self/fd")) == before
@@ -182,7 +187,7 @@ def test_chunk_kernel_decodes_a_shared_source_into_every_box():
         src = enc if i % 2 == 0 else other
         items.append((((0, 0), (1, 1), (4, 6), i * out.strides[0], out.strides[1:]), src))
     items.append((((1, 2), (1, 1), (2, 3), 5 * out.strides[0], out.strides[1:]), None))
-    k.read(items, out)
+    k.read(items, out, shared=True)
     expect = np.stack([a if i % 2 == 0 else a + 1 for i in range(5)] + [np.full((4, 6), 9, "u2")])
     expect[5, :2, :3] = 0
     np.testing.assert_array_equal(out, expect)
@@ -194,5 +199,5 @@ def test_shared_corrupt_source_fails_every_item_of_its_group():
     out = np.zeros((4, 6), "u2")
     box = ((0, 0), (1, 1), (4, 6), 0, out.strides)
     with pytest.raises(CodecError) as e:
-        k.read([(box, bad), (box, bad)], out)
+        k.read([(box, bad), (box, bad)], out, shared=True)
     assert e.value.index in (0, 1)

@@ -70,21 +70,6 @@ cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept nogil:
     return &v[0] if v.shape[0] else <const uint8_t*>b""
 
 
-cdef int _shares_sources(list items):
-    """Whether two items name the same source (one buffer or shard object, or
-    equal file spans), so their chunks are worth decoding once (see
-    ozf_read_tasks).  zarr's own batches never do; read_regions' do."""
-    seen = set()
-    for _, src in items:
-        if src is None:
-            continue
-        key = src if type(src) is tuple and len(src) == 3 else id(src)
-        if key in seen:
-            return 1
-        seen.add(key)
-    return 0
-
-
 cdef class ChunkKernel:
     """A compiled codec chain for one chunk shape, dtype and fill value."""
     cdef ozf_chain c
@@ -102,18 +87,18 @@ cdef class ChunkKernel:
         self.nbytes = ozf_chain_nbytes(&self.c)
         self.bound = ozf_chain_encode_bound(&self.c)
 
-    def read(self, list items, arr):
+    def read(self, list items, arr, bint shared=False):
         """items: (box, src) pairs; src is the encoded chunk, None for a
         missing chunk (fill value), or (fd, offset, length): bytes of an open
-        file that the task reads itself.  Raises CodecError whose .index is
-        the failing item."""
+        file that the task reads itself.  shared: items may name the same
+        bytes, which are then decoded once (ozf_read_tasks).  Raises
+        CodecError whose .index is the failing item."""
         cdef size_t n = len(items), i
         cdef ozf_read_task* t = <ozf_read_task*>malloc((n + 1) * sizeof(ozf_read_task))
         cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
         cdef const uint8_t[::1] v
         cdef size_t failed
         cdef const uint8_t* fp = self.fill
-        cdef int shared
         keep = []
         try:
             if not (t and st):
@@ -121,7 +106,6 @@ cdef class ChunkKernel:
             if not arr.flags.writeable:
                 raise ValueError("out is read-only")
             span = _array_span(arr)
-            shared = _shares_sources(items)
             for i in range(n):
                 box, src = items[i]
                 _parse_box(&t[i].box, box, self.itemsize, self.shape, span)
@@ -419,12 +403,13 @@ cdef class ShardKernel:
         free(abuf)
         return n
 
-    def read(self, list items, arr):
+    def read(self, list items, arr, bint shared=False):
         """items: (box over the shard, source); source is None (missing
         shard: fill), a whole shard buffer, (pairs, {inner index: bytes}) for
         a partial fetch, or (pairs, fd): the shard is in that open file and
         each inner chunk task reads its own bytes (pairs from decode_index
-        with the file's size).  CodecError.index names the failing item."""
+        with the file's size).  shared: items may share a source, whose inner
+        chunks are then decoded once.  CodecError.index names the failing item."""
         cdef ozf_box sb
         cdef size_t nitems = len(items), i, n = 0, got, failed, k
         cdef const uint8_t[::1] v
@@ -434,7 +419,7 @@ cdef class ShardKernel:
         cdef size_t* wowner = NULL
         cdef ozf_status* st = NULL
         cdef const uint8_t* base
-        cdef int fd, shared
+        cdef int fd
         span = _array_span(arr)
         tasks = []
         owner = []
@@ -492,7 +477,6 @@ cdef class ShardKernel:
                 st = <ozf_status*>malloc(n * sizeof(ozf_status))
                 if st == NULL:
                     raise MemoryError()
-                shared = _shares_sources(items)
                 with nogil:
                     failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st, shared)
                 if failed:
@@ -502,7 +486,7 @@ cdef class ShardKernel:
                             raise CodecError(f"inner chunk: {msg}", wowner[k])
             if tasks:
                 try:
-                    self.inner.read(tasks, arr)
+                    self.inner.read(tasks, arr, shared)
                 except CodecError as e:
                     raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
         finally:

@@ -54,22 +54,32 @@ def read_regions(array: zarr.Array, regions) -> list[np.ndarray]:
     indexers = [BasicIndexer(b, shape=aa.metadata.shape, chunk_grid=aa._chunk_grid) for b in boxes]
     sizes = [int(np.prod(ix.shape)) for ix in indexers]
     flat = np.empty(sum(sizes), dtype=plan.dtype)
-    outs, start = [], 0
+    # Each box's output (a view of flat) and native items, (file key, box into
+    # flat); slices with positive steps always make a native box.
+    outs, per_box, start = [], [], 0
     for ix, n in zip(indexers, sizes):
-        outs.append(flat[start:start + n].reshape(ix.shape, order=order))
+        out = flat[start:start + n].reshape(ix.shape, order=order)
+        outs.append(out)
         start += n
+        shift = out.ctypes.data - flat.ctypes.data
+        items = []
+        for p in ix:
+            starts, steps, counts, offset, strides = _box(p.chunk_selection, p.out_selection, spec.shape, out, ())
+            items.append((aa.metadata.encode_chunk_key(p.chunk_coords),
+                          (starts, steps, counts, offset + shift, strides)))
+        per_box.append(items)
     # Each group of boxes opens at most _LOCAL_MAX_FILES files at once.
-    group: list[int] = []
+    group: list[tuple[str, tuple]] = []
     keys: set[str] = set()
-    for i, ix in enumerate(indexers):
-        mine = {aa.metadata.encode_chunk_key(p.chunk_coords) for p in ix}
+    for items in per_box:
+        mine = {key for key, _ in items}
         if group and len(keys | mine) > _LOCAL_MAX_FILES:
-            _read_group(aa, plan, spec, [indexers[j] for j in group], [outs[j] for j in group], flat)
+            _read_group(aa, plan, spec, group, flat)
             group, keys = [], set()
-        group.append(i)
+        group.extend(items)
         keys |= mine
     if group:
-        _read_group(aa, plan, spec, [indexers[j] for j in group], [outs[j] for j in group], flat)
+        _read_group(aa, plan, spec, group, flat)
     return outs
 
 
@@ -104,38 +114,20 @@ def _fast_path(array: zarr.Array):
     return None if isinstance(plan, str) else (plan, spec, order)
 
 
-def _zarr_chunk(aa, p) -> np.ndarray:
-    shape = aa._chunk_grid.chunk_shape
-    sel = tuple(slice(c * n + s.start, c * n + s.stop, s.step)
-                for c, n, s in zip(p.chunk_coords, shape, p.chunk_selection))
-    return np.asarray(zarr.Array(aa)[sel])
-
-
-def _read_group(aa, plan, spec, indexers, outs, flat: np.ndarray) -> None:
-    base = flat.ctypes.data
+def _read_group(aa, plan, spec, items, flat: np.ndarray) -> None:
     files: dict[str, int] = {}
-    batch, items, item_keys = [], [], []
-    for ix, out in zip(indexers, outs):
-        shift = out.ctypes.data - base
-        for p in ix:
-            key = aa.metadata.encode_chunk_key(p.chunk_coords)
-            if key not in files:
-                files[key] = len(batch)
-                batch.append((aa.store_path / key, spec))
-            box = _box(p.chunk_selection, p.out_selection, spec.shape, out, ())
-            if box is None:  # not expected for slices; zarr's way then
-                out[p.out_selection] = _zarr_chunk(aa, p)
-                continue
-            starts, steps, counts, offset, strides = box
-            items.append(((starts, steps, counts, offset + shift, strides), files[key]))
-            item_keys.append(key)
+    batch = []
+    for key, _ in items:
+        if key not in files:
+            files[key] = len(batch)
+            batch.append((aa.store_path / key, spec))
     sources, fds = _open_local(plan, batch)
     try:
         kernel = plan.shard or plan.kernel
         # Items of one file share its source object: C decodes each chunk once.
-        kernel.read([(box, sources[f]) for box, f in items], flat)
+        kernel.read([(box, sources[files[key]]) for key, box in items], flat, shared=True)
     except CodecError as e:
-        raise _key_error(e, item_keys) from None
+        raise _key_error(e, [key for key, _ in items]) from None
     finally:
         for fd in fds:
             os.close(fd)
