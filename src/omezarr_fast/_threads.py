@@ -23,16 +23,16 @@ def default_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Use n threads (the calling thread included) for native work."""
-    from omezarr_fast import _native
+    from omezarr_fast._extension import native
 
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    _native.set_pool_threads(n)
+    native.set_pool_threads(n)
 
 
 def get_num_threads() -> int:
-    from omezarr_fast import _native
+    from omezarr_fast._extension import native
 
-    return _native.get_pool_threads()
+    return native.get_pool_threads()

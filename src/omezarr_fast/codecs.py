@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
-import sys
 from collections.abc import Iterable
 from functools import cached_property
 
@@ -23,7 +22,8 @@ import zarr.codecs as _zc
 from zarr.core.dtype.common import HasEndianness, HasItemSize
 from zarr.registry import register_codec
 
-from omezarr_fast import _native
+from omezarr_fast._extension import native as _native
+from omezarr_fast.dtypes import memory_endian, not_native
 
 __all__ = ["BloscCodec", "BytesCodec", "Crc32cCodec", "GzipCodec", "TransposeCodec", "ZstdCodec"]
 
@@ -142,22 +142,12 @@ class Crc32cCodec(_NativeBytesBytes, _zc.Crc32cCodec):
     """crc32c checksum appended as 4 little-endian bytes, natively (SSE4.2)."""
 
 
-def _memory_endian(dtype: np.dtype) -> str:
-    if dtype.byteorder == ">":
-        return "big"
-    if dtype.byteorder == "<":
-        return "little"
-    return sys.byteorder
-
-
 def _native_dtype(spec) -> np.dtype | None:
     """The chunk's numpy dtype when the native codecs handle it, else None."""
     if not isinstance(spec.dtype, HasEndianness | HasItemSize):
         return None
     dtype = spec.dtype.to_native_dtype()
-    if dtype.kind not in "biufcmM" or dtype.fields is not None or dtype.subdtype is not None:
-        return None
-    return dtype
+    return None if not_native(dtype) else dtype
 
 
 class _ChainCache(_LikeZarr):
@@ -184,7 +174,7 @@ class BytesCodec(_ChainCache, _zc.BytesCodec):
     Without a swap zarr's zero-copy view is already optimal and is kept."""
 
     def _swaps(self, dtype: np.dtype) -> bool:
-        return dtype.itemsize > 1 and self.endian is not None and self.endian != _memory_endian(dtype)
+        return dtype.itemsize > 1 and self.endian is not None and self.endian != memory_endian(dtype)
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
         dtype = _native_dtype(chunk_spec)
@@ -215,7 +205,7 @@ class TransposeCodec(_ChainCache, _zc.TransposeCodec):
     contiguously (zarr's returns a strided view that the next codec copies)."""
 
     def _chain_for(self, dtype: np.dtype, shape: tuple) -> _native.NativeChain:
-        codecs = [self.to_dict(), {"name": "bytes", "configuration": {"endian": _memory_endian(dtype)}}]
+        codecs = [self.to_dict(), {"name": "bytes", "configuration": {"endian": memory_endian(dtype)}}]
         return self._chain(codecs, shape, dtype)
 
     def _decode_sync(self, chunk_array, chunk_spec):

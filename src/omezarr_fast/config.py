@@ -1,4 +1,4 @@
-"""Switch zarr over to omezarr_fast's native codecs (and, later, pipeline)."""
+"""Switch zarr over to omezarr_fast's native codecs and codec pipeline."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import zarr
 
 import omezarr_fast.codecs as _codecs  # registers the classes with zarr
+import omezarr_fast.pipeline as _pipeline  # registers "omezarr_fast.CodecPipeline" with zarr
 
 __all__ = ["disable", "enable", "enabled"]
 
@@ -29,8 +30,8 @@ def _settings(on: bool) -> dict[str, str]:
 
 
 def enable() -> None:
-    """Make zarr use omezarr_fast's codecs from now on (process-wide)."""
-    assert _codecs  # imported for its registrations
+    """Make zarr use omezarr_fast's codecs and pipeline from now on (process-wide)."""
+    assert _codecs and _pipeline  # imported for their registrations
     zarr.config.set(_settings(True))
 
 
@@ -41,6 +42,6 @@ def disable() -> None:
 
 @contextmanager
 def enabled() -> Iterator[None]:
-    """omezarr_fast's codecs inside the block; the previous settings after."""
+    """omezarr_fast's codecs and pipeline inside the block; the previous settings after."""
     with zarr.config.set(_settings(True)):
         yield

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from omezarr_fast import _native
+from omezarr_fast._extension import native as _native
 
 __all__ = ["METHODS", "downsample", "downsample_block", "downsample_levels", "output_shape"]
 

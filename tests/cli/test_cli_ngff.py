@@ -11,20 +11,11 @@ import numpy as np
 import pytest
 
 import omezarr_fast
+from helpers.cli import run
+
 from omezarr_fast.cli import main
-from omezarr_fast.image import write_image, write_labels
-
-# The subprocess imports the same omezarr_fast as this test (installed or built in place).
-SRC = str(Path(omezarr_fast.__file__).resolve().parents[1])
-
-
-def run(*args):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    p = subprocess.run([sys.executable, "-m", "omezarr_fast.cli", *map(str, args)],
-                       capture_output=True, text=True, env=env, timeout=60, check=False)
-    return p.returncode, p.stdout, p.stderr
-
+from omezarr_fast.ome.image import write_image
+from omezarr_fast.ome.labels import write_labels
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory):
@@ -130,7 +121,7 @@ def test_convert_npy_subprocess(tmp_path, volume):
                        "--units", "micrometer", "--levels", "3", "--chunks", "4,16,16")
     assert rc == 0, err
     assert "3 levels" in out
-    from omezarr_fast.image import open_image
+    from omezarr_fast.ome.image import open_image
     img = open_image(tmp_path / "o.zarr")
     np.testing.assert_array_equal(img.levels[0][...], volume)
     assert img.multiscale.datasets[1].transforms.scale == [4.0, 1.0, 1.0]
@@ -143,7 +134,7 @@ def test_convert_tiff_h5_and_v04(tmp_path, volume, capsys):
     tifffile = pytest.importorskip("tifffile")
     h5py = pytest.importorskip("h5py")
     from omezarr_fast import ngff
-    from omezarr_fast.image import open_image
+    from omezarr_fast.ome.image import open_image
 
     tifffile.imwrite(tmp_path / "a.tif", volume)
     with h5py.File(tmp_path / "a.h5", "w") as f:
@@ -167,7 +158,7 @@ def test_convert_tiff_h5_and_v04(tmp_path, volume, capsys):
 
 def test_pyramid_rebuild(tmp_path, volume):
     from omezarr_fast import downsample, ngff
-    from omezarr_fast.image import open_image
+    from omezarr_fast.ome.image import open_image
 
     path = write_image(volume, tmp_path / "p.zarr", levels=2, chunks=(4, 16, 16),
                        shards=(8, 32, 32), progress=False)

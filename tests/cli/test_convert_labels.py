@@ -7,14 +7,14 @@ import warnings
 import numpy as np
 import pytest
 import zarr
-from test_cli_ngff import run
-from test_upgrade import COLORS, PROPS, levels_of, ozp04  # noqa: F401 - ozp04 is a fixture
+from helpers.cli import run
+from helpers.ome import COLORS, PROPS, levels_of
 
 from omezarr_fast import downsample, ngff, open_image, write_image, write_labels
 from omezarr_fast.cli import main
 
 
-def test_convert_copies_ome_zarr_py_labels(tmp_path, ozp04):  # noqa: F811
+def test_convert_copies_ome_zarr_py_labels(tmp_path, ozp04):
     out = tmp_path / "new.zarr"
     rc, stdout, err = run("convert", ozp04, out, "--levels", "2", "--factors", "z=1",
                           "--no-progress")

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).parent / "data" / "ngff"
+from omezarr_fast import ngff
+
+DATA = Path(__file__).parents[1] / "data" / "ngff"
 VERSIONS = ("0.4", "0.5")
 
 
@@ -106,3 +108,49 @@ def schema_verdict(attrs: dict[str, Any], version: str, strict: bool = False) ->
 def write_json(path: Path, doc: Any) -> None:
     os.makedirs(path.parent, exist_ok=True)
     path.write_text(json.dumps(doc))
+
+
+# -- small hierarchies written as plain JSON -----------------------------------------------
+
+def write_group(path: Path, attrs: dict, version: str) -> None:
+    if version == "0.4":
+        write_json(path / ".zgroup", {"zarr_format": 2})
+        write_json(path / ".zattrs", attrs)
+    else:
+        write_json(path / "zarr.json", {"zarr_format": 3, "node_type": "group",
+                                        "attributes": attrs})
+
+
+def write_array(path: Path, shape, dtype: str, version: str, dims=None) -> None:
+    if version == "0.4":
+        v2 = {"uint8": "|u1", "uint16": "<u2", "int32": "<i4", "uint32": "<u4",
+              "float32": "<f4"}[dtype]
+        write_json(path / ".zarray", {
+            "zarr_format": 2, "shape": list(shape), "chunks": list(shape), "dtype": v2,
+            "compressor": None, "fill_value": 0, "filters": None, "order": "C",
+            "dimension_separator": "/"})
+    else:
+        write_json(path / "zarr.json", {
+            "zarr_format": 3, "node_type": "array", "shape": list(shape), "data_type": dtype,
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(shape)}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "fill_value": 0, "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+            "dimension_names": dims, "attributes": {}})
+
+
+def image(root: Path, version: str, shape=(2, 16, 32), axes="cyx", levels=3, dtype="uint16",
+          label: bool = False, dims_override=None) -> ngff.Multiscale:
+    ax = ngff.make_axes(axes, units={a: "micrometer" for a in axes if a in "zyx"})
+    factors = [[1 if a.type != "space" else 2 for a in ax]] * (levels - 1)
+    ms = ngff.build_multiscale(ax, [1.0] * len(ax), factors, name=root.name, method="mean")
+    if label:
+        il = ngff.build_image_label({1: (255, 0, 0, 255)})
+        write_group(root, ngff.label_image_attributes(ms, il, version=version), version)
+    else:
+        write_group(root, ngff.image_attributes(ms, version=version), version)
+    s = list(shape)
+    for k in range(levels):
+        dims = dims_override if dims_override is not None else list(axes)
+        write_array(root / str(k), s, dtype, version, dims)
+        s = [-(-n // f) for n, f in zip(s, factors[0], strict=True)] if levels > 1 else s
+    return ms

@@ -9,7 +9,7 @@ from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteReques
 from zarr.core.buffer import default_buffer_prototype
 
 from omezarr_fast import _native
-from omezarr_fast.pipeline import _span
+from omezarr_fast.pipeline.store_io import span as _span
 
 DATA = bytes(range(256)) * 5  # 1280 bytes
 

@@ -5,7 +5,7 @@ import copy
 import json
 
 import pytest
-from ngff_helpers import VERSIONS, fixture, fixture_names
+from helpers.ngff import VERSIONS, fixture, fixture_names
 
 from omezarr_fast import ngff
 from omezarr_fast.ngff import NgffError

@@ -6,8 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from ngff_helpers import VERSIONS
-from test_ngff_path import image
+from helpers.ngff import VERSIONS, image
 
 from omezarr_fast import ngff
 

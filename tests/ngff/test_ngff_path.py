@@ -5,54 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-from ngff_helpers import VERSIONS, write_json
+from helpers.ngff import VERSIONS, image, write_array, write_group, write_json
 
 from omezarr_fast import ngff
 from omezarr_fast.ngff import NgffError, check_relative_path, validate_path
-
-
-def write_group(path: Path, attrs: dict, version: str) -> None:
-    if version == "0.4":
-        write_json(path / ".zgroup", {"zarr_format": 2})
-        write_json(path / ".zattrs", attrs)
-    else:
-        write_json(path / "zarr.json", {"zarr_format": 3, "node_type": "group",
-                                        "attributes": attrs})
-
-
-def write_array(path: Path, shape, dtype: str, version: str, dims=None) -> None:
-    if version == "0.4":
-        v2 = {"uint8": "|u1", "uint16": "<u2", "int32": "<i4", "uint32": "<u4",
-              "float32": "<f4"}[dtype]
-        write_json(path / ".zarray", {
-            "zarr_format": 2, "shape": list(shape), "chunks": list(shape), "dtype": v2,
-            "compressor": None, "fill_value": 0, "filters": None, "order": "C",
-            "dimension_separator": "/"})
-    else:
-        write_json(path / "zarr.json", {
-            "zarr_format": 3, "node_type": "array", "shape": list(shape), "data_type": dtype,
-            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(shape)}},
-            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
-            "fill_value": 0, "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
-            "dimension_names": dims, "attributes": {}})
-
-
-def image(root: Path, version: str, shape=(2, 16, 32), axes="cyx", levels=3, dtype="uint16",
-          label: bool = False, dims_override=None) -> ngff.Multiscale:
-    ax = ngff.make_axes(axes, units={a: "micrometer" for a in axes if a in "zyx"})
-    factors = [[1 if a.type != "space" else 2 for a in ax]] * (levels - 1)
-    ms = ngff.build_multiscale(ax, [1.0] * len(ax), factors, name=root.name, method="mean")
-    if label:
-        il = ngff.build_image_label({1: (255, 0, 0, 255)})
-        write_group(root, ngff.label_image_attributes(ms, il, version=version), version)
-    else:
-        write_group(root, ngff.image_attributes(ms, version=version), version)
-    s = list(shape)
-    for k in range(levels):
-        dims = dims_override if dims_override is not None else list(axes)
-        write_array(root / str(k), s, dtype, version, dims)
-        s = [-(-n // f) for n, f in zip(s, factors[0], strict=True)] if levels > 1 else s
-    return ms
 
 
 @pytest.fixture(params=VERSIONS)

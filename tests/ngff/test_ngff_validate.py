@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ngff_helpers import (
+from helpers.ngff import (
     VERSIONS,
     fixture,
     fixture_names,

@@ -9,27 +9,13 @@ import numpy as np
 import pytest
 import zarr
 
-from omezarr_fast import downsample, ngff
-from omezarr_fast import image as im
-from omezarr_fast.image import (
-    default_chunks,
-    default_shards,
-    open_image,
-    write_image,
-    write_labels,
-)
+from helpers.pyramid import SPATIAL, oracle
+
+from omezarr_fast import ngff
+from omezarr_fast.ome.image import open_image, write_image
+from omezarr_fast.ome.labels import write_labels
 
 VERSIONS = ("0.4", "0.5")
-SPATIAL = set("zyx")
-
-
-def oracle(data, axes, nlevels, method="mean"):
-    """Repeated whole-array downsampling: the reference for every level."""
-    factors = [2 if a in SPATIAL and n > 1 else 1 for a, n in zip(axes, data.shape)]
-    out = [data]
-    for _ in range(nlevels - 1):
-        out.append(downsample(out[-1], factors, method))
-    return out
 
 
 def small_layout(axes):
@@ -93,51 +79,6 @@ def test_zarr_and_dask_sources_equal_numpy(tmp_path, version):
     np.testing.assert_array_equal(c.to_dask(2).compute(), want[2])
 
 
-def test_each_shard_written_once_and_bounded_buffers(tmp_path, monkeypatch):
-    coverage: dict[str, np.ndarray] = {}
-    regions: list[tuple[str, tuple]] = []
-    peak = [0]
-    put = im._LevelSink.put
-
-    def counting_put(self, origin, data):
-        put(self, origin, data)
-        peak[0] = max(peak[0], len(self.pending))
-
-    class Spy:
-        def __init__(self, arr):
-            self.arr = arr
-            self.shape = arr.shape
-            coverage[arr.path] = np.zeros(arr.shape, np.int32)
-
-        def __setitem__(self, key, value):
-            coverage[self.arr.path][key] += 1
-            regions.append((self.arr.path, key))
-            self.arr[key] = value
-
-    init = im._LevelSink.__init__
-
-    def spy_init(self, array, unit):
-        init(self, Spy(array), unit)
-
-    monkeypatch.setattr(im._LevelSink, "put", counting_put)
-    monkeypatch.setattr(im._LevelSink, "__init__", spy_init)
-    data = np.arange(96 * 128, dtype=np.uint32).reshape(96, 128)
-    img = open_image(write_image(data, tmp_path / "a.zarr", chunks=(8, 8), shards=(16, 16),
-                                 levels=4, progress=False))
-    # every element of every level written exactly once, in whole shards
-    assert len(coverage) == 4
-    for cov in coverage.values():
-        assert (cov == 1).all()
-    for path, key in regions:
-        arr = img.levels[int(path)]
-        for sl, u, n in zip(key, arr.shards, arr.shape, strict=True):
-            assert sl.start % u == 0 and (sl.stop % u == 0 or sl.stop == n)
-    # nested block order: at most one partly filled shard per level at any time
-    assert peak[0] <= 1
-    for got, want in zip(img.levels, oracle(data, "yx", 4), strict=True):
-        np.testing.assert_array_equal(got[...], want)
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_metadata(tmp_path, version):
     data = np.zeros((2, 6, 40, 30), dtype=np.uint8)
@@ -165,22 +106,6 @@ def test_metadata(tmp_path, version):
         assert meta["dimension_separator"] == "/"
         assert meta["compressor"]["id"] == "zstd"
     assert ngff.validate_path(path, strict=True), ngff.validate_path(path, strict=True).message
-
-
-def test_defaults():
-    shape, spatial = (128, 2048, 2048), [True] * 3
-    chunks = default_chunks(shape, np.uint16, spatial)
-    shards = default_shards(shape, np.uint16, chunks, spatial)
-    assert math.prod(chunks) * 2 == 1 << 20
-    assert 16 << 20 <= math.prod(shards) * 2 <= 64 << 20
-    assert all(s % c == 0 for s, c in zip(shards, chunks))
-    assert default_chunks((3, 2, 500, 600), np.float32, [False, False, True, True])[:2] == (1, 1)
-    n = im._num_levels(shape, chunks, (2, 2, 2), None)
-    last = [-(-s // 2 ** (n - 1)) for s in shape]
-    before = [-(-s // 2 ** (n - 2)) for s in shape]
-    assert all(s <= c for s, c in zip(last, chunks))
-    assert any(s > c for s, c in zip(before, chunks))
-    assert im._num_levels((100, 100), (8, 8), (2, 2), 20) == 3
 
 
 def test_default_write_small(tmp_path):
@@ -315,7 +240,7 @@ def test_we_open_ngff_zarr_output(tmp_path, version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_plate_2x3(tmp_path, version):
-    from omezarr_fast.image import open_plate
+    from omezarr_fast.ome.plate import open_plate
 
     root = tmp_path / "plate.zarr"
     rows, cols = ["A", "B"], ["1", "2", "3"]
@@ -352,47 +277,3 @@ def test_progress_bar_forced(tmp_path, capsys):
                 progress=True)
     assert capsys.readouterr().out == ""  # the bar goes to stderr, never stdout
     assert open_image(tmp_path / "p.zarr").levels[1].shape == (20, 20)
-
-
-def test_a_failing_shard_write_is_raised(tmp_path, monkeypatch):
-    # Shard writes run on helper threads; an error there reaches the caller.
-    class Failing:
-        def __init__(self, arr):
-            self.arr, self.shape = arr, arr.shape
-
-        def __setitem__(self, key, value):
-            if self.arr.path == "2":
-                raise RuntimeError("disk full")
-            self.arr[key] = value
-
-    init = im._LevelSink.__init__
-    monkeypatch.setattr(im._LevelSink, "__init__", lambda self, a, u: init(self, Failing(a), u))
-    data = np.arange(96 * 128, dtype=np.uint16).reshape(96, 128)
-    with pytest.raises(RuntimeError, match="disk full"):
-        write_image(data, tmp_path / "a.zarr", chunks=(8, 8), shards=(16, 16), levels=4,
-                    progress=False)
-
-
-def test_writes_in_flight_by_source_kind(tmp_path, monkeypatch):
-    """A numpy source's blocks are views: two blocks' writes may overlap.  A zarr
-    source's blocks are copies: one, to bound memory."""
-    import zarr
-
-    from omezarr_fast import image
-    seen = []
-    real = image._write_pyramid
-
-    def spy(*args, **kw):
-        seen.append(args[-1] if len(args) > 8 else kw.get("in_flight"))
-        return real(*args, **kw)
-
-    monkeypatch.setattr(image, "_write_pyramid", spy)
-    data = np.arange(32 * 40 * 48, dtype="u2").reshape(32, 40, 48)
-    image.write_image(data, tmp_path / "a.ome.zarr", chunks=(8, 8, 8), shards=(16, 16, 16), progress=False)
-    src = zarr.create_array(str(tmp_path / "src.zarr"), shape=data.shape, dtype=data.dtype, chunks=(8, 8, 8))
-    src[:] = data
-    image.write_image(src, tmp_path / "b.ome.zarr", chunks=(8, 8, 8), shards=(16, 16, 16), progress=False)
-    assert seen == [2, 1]
-    a, b = image.open_image(tmp_path / "a.ome.zarr"), image.open_image(tmp_path / "b.ome.zarr")
-    for la, lb in zip(a.levels, b.levels):
-        np.testing.assert_array_equal(la[:], lb[:])

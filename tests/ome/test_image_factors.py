@@ -6,7 +6,8 @@ import pytest
 
 from omezarr_fast import downsample, ngff
 from omezarr_fast.cli import main
-from omezarr_fast.image import open_image, rebuild_pyramid, write_image, write_labels
+from omezarr_fast.ome.image import open_image, rebuild_pyramid, write_image
+from omezarr_fast.ome.labels import write_labels
 
 VERSIONS = ("0.4", "0.5")
 

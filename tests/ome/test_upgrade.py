@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 import pytest
 import zarr
-from test_cli_ngff import run
+from helpers.cli import run
+from helpers.ome import COLORS, PROPS, levels_of
+from helpers.pipelines import ZARR
 
 from omezarr_fast import (
     ngff,
@@ -17,46 +19,9 @@ from omezarr_fast import (
     write_image,
     write_plate,
 )
-from omezarr_fast import upgrade as up
-
-COLORS = [{"label-value": 1, "rgba": [255, 0, 0, 255]}, {"label-value": 2, "rgba": [0, 255, 0, 128]}]
-PROPS = [{"label-value": 1, "class": "nucleus"}, {"label-value": 2, "class": "cytoplasm"}]
-
-
-@pytest.fixture(scope="module")
-def ozp04(tmp_path_factory):
-    """A 0.4 image with a label image, written by ome-zarr-py."""
-    pytest.importorskip("ome_zarr")
-    from ome_zarr.format import FormatV04
-    from ome_zarr.writer import write_image as oz_write_image
-    from ome_zarr.writer import write_labels as oz_write_labels
-
-    path = tmp_path_factory.mktemp("up") / "ozp04.zarr"
-    rng = np.random.default_rng(0)
-    data = rng.integers(0, 1000, (2, 8, 64, 48), dtype=np.uint16)
-    labels = rng.integers(0, 3, (1, 8, 64, 48), dtype=np.uint8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        g = zarr.open_group(str(path), mode="w", zarr_format=2)
-        oz_write_image(data, g, axes="czyx", fmt=FormatV04(), scale_factors=[2, 4],
-                       scale={"z": 2.0, "y": 0.5, "x": 0.5},
-                       axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"},
-                       storage_options={"chunks": (1, 4, 32, 32)})
-        oz_write_labels(labels, g, name="cells", fmt=FormatV04(), axes="czyx",
-                        scale_factors=[2, 4],
-                        label_metadata={"colors": COLORS, "properties": PROPS})
-    assert ngff.validate_path(path).version == "0.4"
-    return path
-
-
-def levels_of(path, chunks=False):
-    g = zarr.open_group(str(path), mode="r")
-    meta = ngff.read_metadata(path).multiscales[0]
-    return [g[d.path].chunks if chunks else g[d.path][...] for d in meta.datasets]
-
+from omezarr_fast.ome import upgrade as up
 
 def test_ome_zarr_py_image_with_labels(tmp_path, ozp04):
-    assert ngff.upgrade_path is upgrade_path
     out = upgrade_path(ozp04, tmp_path / "new.zarr", progress=False)
     res = ngff.validate_path(out)
     assert res, res.message
@@ -235,7 +200,7 @@ def test_many_blocks_and_unaligned_chunks(tmp_path, ozp04, monkeypatch, shards):
 
 def zarr_default_read(path):
     """Read with zarr's own codec pipeline (not ours): checks the shard layout we wrote."""
-    with zarr.config.set({"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}):
+    with zarr.config.set(ZARR):
         return zarr.open_array(str(path), mode="r")[...]
 
 

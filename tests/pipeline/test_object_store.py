@@ -3,7 +3,7 @@ s3_server.py), reached through a counting, fault-injecting proxy (s3_proxy.py),
 with zarr's ObjectStore (obstore) and FsspecStore (s3fs).
 
 The stores' own retry layers are turned off here so the request counts show
-omezarr_fast's retries (omezarr_fast._retry) and nothing else.
+omezarr_fast's retries (omezarr_fast.pipeline._retry) and nothing else.
 """
 from __future__ import annotations
 
@@ -16,13 +16,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import zarr
-from s3_proxy import S3Proxy
-from s3_server import REGION, SeaweedFS
+from helpers.s3_server import REGION
 from zarr.core.sync import sync
 from zarr.storage import FsspecStore, ObjectStore
 
 import omezarr_fast
-from omezarr_fast import _retry
 from omezarr_fast.errors import StoreError
 from omezarr_fast.samples import microscopy_like
 
@@ -30,30 +28,9 @@ BUCKET = "test"
 ATTEMPTS = 3
 
 
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory):
-    # One server per session, so one per xdist worker.
-    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), bucket=BUCKET).start()
-    proxy = S3Proxy(server.port, BUCKET).start()
-    yield SimpleNamespace(server=server, proxy=proxy)
-    proxy.stop()
-    server.stop()
-
-
-@pytest.fixture
-def proxy(s3):
-    s3.proxy.clear_faults()
-    s3.proxy.latency = 0.0
-    s3.proxy.reset()
-    yield s3.proxy
-    s3.proxy.clear_faults()
-    s3.proxy.latency = 0.0
-
-
 @pytest.fixture(autouse=True)
-def _native_pipeline():
-    with omezarr_fast.enabled(), zarr.config.set({"omezarr_fast.retry.attempts": ATTEMPTS,
-                                                  "omezarr_fast.retry.base_delay": 0.01}):
+def _quick_retries(native_pipeline):
+    with zarr.config.set({"omezarr_fast.retry.attempts": ATTEMPTS, "omezarr_fast.retry.base_delay": 0.01}):
         yield
 
 
@@ -195,7 +172,7 @@ def test_many_shards_fetched_concurrently(store, proxy, window, monkeypatch):
     """Concurrent within a window of the batch and, with windows of one
     shard each (the case for big shards), across windows."""
     if window == "one-shard":
-        monkeypatch.setattr(omezarr_fast.pipeline, "_WINDOW_BYTES", 4 * 32 * 32 * 2)
+        monkeypatch.setattr(omezarr_fast.pipeline.core, "_WINDOW_BYTES", 4 * 32 * 32 * 2)
     st, _ = store
     shape = (16, 64, 64)
     data = microscopy_like(shape, np.uint16, seed=7)
@@ -297,28 +274,3 @@ def test_failed_write_keeps_old_data(store, proxy):
     assert len(proxy.requests("PUT", key)) == 2 * ATTEMPTS
     proxy.clear_faults()
     np.testing.assert_array_equal(a[:], data)
-
-
-def test_retry_settings_validated():
-    with (zarr.config.set({"omezarr_fast.retry.attempts": 0}),
-          pytest.raises(ValueError, match="omezarr_fast.retry.attempts")):
-        _retry.settings()
-    with (zarr.config.set({"omezarr_fast.retry.base_delay": "soon"}),
-          pytest.raises(ValueError, match="omezarr_fast.retry.base_delay")):
-        _retry.settings()
-
-
-def test_transient_classification():
-    assert _retry.is_transient(ConnectionResetError())
-    assert _retry.is_transient(TimeoutError())
-    assert not _retry.is_transient(FileNotFoundError("x"))
-    assert not _retry.is_transient(ValueError("x"))
-    try:
-        try:
-            raise ConnectionResetError("peer")
-        except ConnectionResetError as e:
-            raise OSError(5, "wrapped") from e
-    except OSError as e:
-        assert _retry.is_transient(e)
-    for d in range(20):
-        assert 0 <= _retry.backoff(d, 0.1, 2.0) <= 2.0

@@ -9,14 +9,13 @@ import threading
 import numpy as np
 import pytest
 import zarr
+from helpers.pipelines import OURS, ZARR
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, TransposeCodec, ZstdCodec
 from zarr.storage import LocalStore, MemoryStore
 
 import omezarr_fast
 from omezarr_fast.errors import ChunkError
 
-OURS = {"codec_pipeline.path": "omezarr_fast.CodecPipeline"}
-ZARR = {"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
 
 
 def make(store, name, *, ours=True, **kw):
@@ -359,7 +358,7 @@ def test_crc32c_inner_and_big_index(store):
 
 @pytest.mark.parametrize("layout", ["plain", "sharded"])
 def test_small_windows(store, layout, monkeypatch):
-    import omezarr_fast.pipeline as P
+    import omezarr_fast.pipeline.core as P
     monkeypatch.setattr(P, "_WINDOW_BYTES", 1)  # one chunk per native call, prefetch on
     monkeypatch.setattr(P, "_LOCAL_WINDOW_BYTES", 1)
     data = data_for("u2")
@@ -383,17 +382,17 @@ def test_zero_d_and_empty_arrays(store):
 @pytest.fixture
 def record_gets(monkeypatch):
     """Records the byte ranges of every batch of store reads the pipeline makes."""
-    from omezarr_fast import pipeline
+    from omezarr_fast.pipeline.store_io import StoreIO
 
     def start():
         seen = []
-        real_get = pipeline._IO.get
+        real_get = StoreIO.get
 
         def get(self, reqs):
             seen.append([br for _, br in reqs])
             return real_get(self, reqs)
 
-        monkeypatch.setattr(pipeline._IO, "get", get)
+        monkeypatch.setattr(StoreIO, "get", get)
         return seen
     return start
 
@@ -491,21 +490,21 @@ def test_windows_weigh_reads_by_selection_and_writes_by_chunk(monkeypatch):
     windowed by chunk size; reads only decode what they select."""
     from types import SimpleNamespace
 
-    from omezarr_fast import pipeline
-    monkeypatch.setattr(pipeline, "_WINDOW_BYTES", 4 << 20)
+    from omezarr_fast.pipeline import core
+    monkeypatch.setattr(core, "_WINDOW_BYTES", 4 << 20)
     spec = SimpleNamespace(shape=(64, 512, 512))  # 32 MiB of uint16
     plan = SimpleNamespace(dtype=np.dtype("u2"))
     batch = [(None, spec, (slice(0, 1), slice(0, 1), slice(0, 1)), None, False)] * 10
-    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch)] == [10]
-    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, whole=True)] == [1] * 10
-    assert [len(w) for w in pipeline.CodecPipeline._windows(plan, batch, 3, whole=True)] == [3, 3, 3, 1]
+    assert [len(w) for w in core.CodecPipeline._windows(plan, batch)] == [10]
+    assert [len(w) for w in core.CodecPipeline._windows(plan, batch, whole=True)] == [1] * 10
+    assert [len(w) for w in core.CodecPipeline._windows(plan, batch, 3, whole=True)] == [3, 3, 3, 1]
 
 
 def test_local_reads_close_their_files(tmp_path, monkeypatch):
     """Windows of local reads hold open files; every one is closed, after
     success and after a corrupt shard stops the read half-way."""
-    import omezarr_fast.pipeline as P
-    monkeypatch.setattr(P, "_LOCAL_MAX_FILES", 2)
+    from omezarr_fast.pipeline import store_io
+    monkeypatch.setattr(store_io, "LOCAL_MAX_FILES", 2)
     store = LocalStore(tmp_path)
     a = create(store, "a", "sharded")
     data = data_for("u2")

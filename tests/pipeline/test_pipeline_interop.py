@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import zarr
+from helpers.pipelines import OURS
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, TransposeCodec, ZstdCodec
 from zarr.storage import LocalStore
 
@@ -12,7 +13,6 @@ import omezarr_fast
 
 ts = pytest.importorskip("tensorstore")
 
-OURS = {"codec_pipeline.path": "omezarr_fast.CodecPipeline"}
 SHAPE = (20, 33, 47)
 
 

@@ -17,9 +17,9 @@ import zarr
 
 import omezarr_fast
 from omezarr_fast import codecs as ozf_codecs
-from omezarr_fast.distributed import default_client, enable_on_workers, plan_stages
 from omezarr_fast.downsample import output_shape
-from omezarr_fast.image import _level_layout
+from omezarr_fast.pyramid.distributed import default_client, enable_on_workers, plan_stages
+from omezarr_fast.pyramid.layout import level_layout
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
@@ -171,7 +171,7 @@ def test_killed_task_is_retried_and_leaves_no_corrupt_shard(client, image, tmp_p
     units = []
     s = shape
     for _ in range(kw["levels"]):
-        units.append(_level_layout(s, kw["chunks"], kw["shards"])[1])
+        units.append(level_layout(s, kw["chunks"], kw["shards"])[1])
         s = output_shape(s, (2, 2, 2))
     stages = plan_stages(shape, (2, 2, 2), units)
     # A task that writes two levels: kill it at its second level, after the first

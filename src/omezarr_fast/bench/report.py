@@ -6,6 +6,7 @@ import json
 import math
 import textwrap
 
+from omezarr_fast._util import require
 from omezarr_fast.bench.errors import BenchError
 
 CSV_FIELDS = ["name", "family", "engine", "ratio", "raw_bytes", "encoded_bytes",
@@ -17,12 +18,7 @@ CSV_FIELDS = ["name", "family", "engine", "ratio", "raw_bytes", "encoded_bytes",
 
 
 def _need(module: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise BenchError(f"this output needs {module}: pip install 'omezarr_fast[cli]'") from None
+    return require(module, "this output", BenchError)
 
 
 def rows(report, recommended=None) -> list[dict]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from omezarr_fast.bench.errors import BenchError
+from omezarr_fast.pyramid.layout import halve_to_fit
+from omezarr_fast.samples import microscopy_with_labels
 
 DEFAULT_CHUNK_BYTES = 1 << 20      # chunk shape guessed for inputs that have none
 DEFAULT_SAMPLE_BYTES = 16 << 20    # how much data the sampled chunks hold, at most
@@ -37,54 +39,12 @@ class Source:
 
 
 def synthetic_sample(shape=(2, 32, 512, 512), seed: int = 0) -> np.ndarray:
-    """A microscopy-like uint16 (c, z, y, x) volume, made in well under a second.
-
-    Channel 0 is fluorescence: smooth structure over a camera offset with
-    Poisson shot noise. Channel 1 is a sparse label image: most voxels are 0,
-    objects carry integer ids, as in a segmentation stored next to the image.
-    """
-    if len(shape) != 4 or shape[0] != 2:
-        raise BenchError(f"synthetic sample shape must be (2, z, y, x), got {shape}")
-    _, nz, ny, nx = shape
-    rng = np.random.default_rng(seed)
-    # Smooth structure: a coarse random field, upsampled and box-blurred twice
-    # (close to a Gaussian), so intensities vary over tens of pixels.
-    coarse = rng.random((max(nz // 8, 2), max(ny // 32, 2), max(nx // 32, 2)), dtype=np.float32)
-    field = coarse
-    for axis, n in enumerate((nz, ny, nx)):
-        field = np.repeat(field, -(-n // field.shape[axis]), axis=axis)
-    field = field[:nz, :ny, :nx]
-    for _ in range(2):
-        field = _box_blur(field, (max(nz // 8, 1), ny // 32 + 1, nx // 32 + 1))
-    field = (field - field.min()) / max(float(np.ptp(field)), 1e-6)
-    signal = 100.0 + 2000.0 * field ** 3          # dim background, a few bright regions
-    image = rng.poisson(signal).astype(np.uint16)
-
-    threshold = np.quantile(field, 0.9)
-    cells_y, cells_x = max(ny // 64, 1), max(nx // 64, 1)
-    ids = 1 + (np.arange(ny)[:, None] * cells_y // ny) * cells_x + (np.arange(nx)[None, :] * cells_x // nx)
-    labels = np.where(field > threshold, ids[None].astype(np.uint16), np.uint16(0))
-    return np.stack([image, labels])
-
-
-def _box_blur(a: np.ndarray, widths) -> np.ndarray:
-    for axis, w in enumerate(widths):
-        if w <= 1:
-            continue
-        c = np.cumsum(a, axis=axis, dtype=np.float32)
-        n = a.shape[axis]
-        hi = np.minimum(np.arange(n) + w // 2, n - 1)
-        lo = np.arange(n) - w // 2 - 1
-        upper = np.take(c, hi, axis=axis)
-        lower = np.where(_bcast(lo >= 0, axis, a.ndim), np.take(c, np.maximum(lo, 0), axis=axis), 0)
-        a = (upper - lower) / _bcast((hi - np.maximum(lo, -1)).astype(np.float32), axis, a.ndim)
-    return a
-
-
-def _bcast(v, axis, ndim):
-    shape = [1] * ndim
-    shape[axis] = -1
-    return v.reshape(shape)
+    """A microscopy-like uint16 (c, z, y, x) volume: channel 0 fluorescence, channel 1
+    a sparse label image (:func:`omezarr_fast.samples.microscopy_with_labels`)."""
+    try:
+        return microscopy_with_labels(shape, seed)
+    except ValueError as e:
+        raise BenchError(f"synthetic sample {e}") from None
 
 
 def open_input(path: str | None, level: int | None = None) -> Source:
@@ -195,13 +155,7 @@ def guess_chunk_shape(shape, dtype, target_bytes: int = DEFAULT_CHUNK_BYTES) -> 
     """1 along leading axes beyond the last three; the last three halved (largest first) to fit target_bytes."""
     shape = tuple(int(s) for s in shape)
     chunk = [1] * max(len(shape) - 3, 0) + list(shape[-3:])
-    itemsize = np.dtype(dtype).itemsize
-    while math.prod(chunk) * itemsize > target_bytes:
-        i = max(range(len(chunk)), key=lambda k: chunk[k])
-        if chunk[i] == 1:
-            break
-        chunk[i] = -(-chunk[i] // 2)
-    return tuple(chunk)
+    return halve_to_fit(chunk, np.dtype(dtype).itemsize, target_bytes)
 
 
 def parse_chunks(text: str, ndim: int) -> tuple[int, ...]:

@@ -56,11 +56,3 @@ __all__ = [
     "well_attributes",
 ]
 
-
-def __getattr__(name: str):
-    # upgrade_path moves arrays too, so it lives outside this JSON-only package.
-    if name == "upgrade_path":
-        from omezarr_fast.upgrade import upgrade_path
-
-        return upgrade_path
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from .attributes import VERSIONS, OmeAttributes, detect_version, read_node
 from .errors import NgffError, join_path
-from .validate import Problem, ValidationResult, _is_int, validate
+from .validate import Problem, ValidationResult, is_int, validate
 
 _INT_DTYPES_V3 = frozenset(f"{s}int{b}" for s in ("", "u") for b in (8, 16, 32, 64))
 
@@ -29,7 +29,7 @@ class _Array:
 
 def _array_info(zarr_format: int, meta: Mapping[str, Any]) -> _Array:
     shape = meta.get("shape")
-    if not isinstance(shape, list) or not all(_is_int(s) for s in shape):
+    if not isinstance(shape, list) or not all(is_int(s) for s in shape):
         raise NgffError("shape", f"array shape must be a list of integers, got {shape!r}")
     if zarr_format == 3:
         dtype = meta.get("data_type")

@@ -105,15 +105,17 @@ class Multiscale:
                    transforms, extra)
 
 
-def method_metadata(method: str, description: str | None = None) -> tuple[str, dict[str, Any]]:
-    """``(type, metadata)`` for a multiscale built by omezarr_fast's downsampling ``method``."""
-    from omezarr_fast import __version__
-
+def method_metadata(method: str, description: str | None = None,
+                    version: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``(type, metadata)`` for a multiscale built by omezarr_fast's downsampling ``method``;
+    ``version``: the method's (omezarr_fast's) version, which the writers pass (this
+    package imports nothing outside itself)."""
     meta = {
         "description": description or f"block {method} over each downsampling window",
         "method": f"omezarr_fast.downsample.{method}",
-        "version": __version__,
     }
+    if version is not None:
+        meta["version"] = version
     return method, meta
 
 
@@ -126,10 +128,12 @@ def build_multiscale(
     paths: Sequence[str] | None = None,
     name: str | None = None,
     method: str | None = None,
+    method_version: str | None = None,
 ) -> Multiscale:
     """A multiscale for a pyramid with per-level ``factors`` (see :func:`pyramid_transforms`).
 
-    ``paths`` default to ``"0", "1", ...``. ``method`` fills ``type`` and ``metadata``.
+    ``paths`` default to ``"0", "1", ...``. ``method`` fills ``type`` and ``metadata``
+    (``method_version``: its ``version``, see :func:`method_metadata`).
     """
     transforms = pyramid_transforms(scale0, factors, translation0)
     if len(scale0) != len(axes):
@@ -142,5 +146,5 @@ def build_multiscale(
                 for i, (p, t) in enumerate(zip(paths, transforms, strict=True))]
     typ = meta = None
     if method is not None:
-        typ, meta = method_metadata(method)
+        typ, meta = method_metadata(method, version=method_version)
     return Multiscale(list(axes), datasets, name=name, type=typ, metadata=meta)

@@ -80,7 +80,7 @@ class ValidationResult:
         self.warnings.extend(other.warnings)
 
 
-def _is_int(x: Any) -> bool:
+def is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -415,7 +415,7 @@ class _Checker:
                 if "rgba" in c:
                     v = c["rgba"]
                     if not (isinstance(v, list) and len(v) == 4
-                            and all(_is_int(x) and 0 <= x <= 255 for x in v)):
+                            and all(is_int(x) and 0 <= x <= 255 for x in v)):
                         self.err(join_path(ip, "rgba"),
                                  f"must be 4 integers between 0 and 255, got {v!r}")
         pp = join_path(path, "properties")
@@ -423,7 +423,7 @@ class _Checker:
             for i, p in enumerate(il["properties"]):
                 ip = join_path(pp, i)
                 if self.obj(p, ip, "property must be an object"):
-                    self.typed(p, "label-value", ip, _is_int, "an integer", required=True)
+                    self.typed(p, "label-value", ip, is_int, "an integer", required=True)
         sp = join_path(path, "source")
         if "source" in il and self.obj(il["source"], sp):
             self.typed(il["source"], "image", sp, lambda v: isinstance(v, str), "a string")
@@ -439,7 +439,7 @@ class _Checker:
         self.typed(p, "name", path, lambda v: isinstance(v, str), "a string")
         if "field_count" not in p:
             self.should(join_path(path, "field_count"), "should be given")
-        self.typed(p, "field_count", path, lambda v: _is_int(v) and v > 0,
+        self.typed(p, "field_count", path, lambda v: is_int(v) and v > 0,
                    "a positive integer")
         axis_names: dict[str, list[str] | None] = {}
         for key in ("rows", "columns"):
@@ -477,9 +477,9 @@ class _Checker:
                 ip = join_path(ap, i)
                 if not self.obj(a, ip):
                     continue
-                self.typed(a, "id", ip, lambda v: _is_int(v) and v >= 0,
+                self.typed(a, "id", ip, lambda v: is_int(v) and v >= 0,
                            "a non-negative integer", required=True)
-                if _is_int(a.get("id")):
+                if is_int(a.get("id")):
                     if a["id"] in ids:
                         self.err(join_path(ip, "id"), f"duplicate acquisition id {a['id']}")
                     ids.add(a["id"])
@@ -488,10 +488,10 @@ class _Checker:
                         self.should(join_path(ip, key), "should be given")
                 self.typed(a, "name", ip, lambda v: isinstance(v, str), "a string")
                 self.typed(a, "description", ip, lambda v: isinstance(v, str), "a string")
-                self.typed(a, "maximumfieldcount", ip, lambda v: _is_int(v) and v > 0,
+                self.typed(a, "maximumfieldcount", ip, lambda v: is_int(v) and v > 0,
                            "a positive integer")
                 for key in ("starttime", "endtime"):
-                    self.typed(a, key, ip, lambda v: _is_int(v) and v >= 0,
+                    self.typed(a, key, ip, lambda v: is_int(v) and v >= 0,
                                "a non-negative integer (epoch seconds)")
 
     def wells(self, p: Mapping[str, Any], path: str, rows: list[str] | None,
@@ -513,7 +513,7 @@ class _Checker:
                 if key not in w:
                     self.err(join_path(ip, key), "required field missing")
                     ok = False
-                elif not (_is_int(v) and v >= 0):
+                elif not (is_int(v) and v >= 0):
                     self.err(join_path(ip, key), f"must be a non-negative integer, got {v!r}")
                     ok = False
                 elif names is not None and v >= len(names):
@@ -560,7 +560,7 @@ class _Checker:
                 self.err(join_path(imp, "path"), f"duplicate image path {v!r}")
             else:
                 seen.add(v)
-            self.typed(im, "acquisition", imp, _is_int, "an integer")
+            self.typed(im, "acquisition", imp, is_int, "an integer")
 
     # -- bioformats2raw --------------------------------------------------------------------
 

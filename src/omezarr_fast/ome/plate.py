@@ -1,4 +1,5 @@
-"""Write an OME-Zarr HCS plate: plate and well metadata, one multiscale image per field.
+"""OME-Zarr HCS plates: write one (plate and well metadata, one multiscale image per
+field) and open one (:class:`Plate`: wells by row and column, their field images).
 
 Layout (the spec's): ``<plate>/<row>/<column>/<field>`` with fields named ``0, 1, ...``;
 the plate group holds ``plate`` metadata, each well group ``well`` metadata.  Every field
@@ -16,9 +17,11 @@ from typing import Any
 import zarr
 
 from omezarr_fast import ngff
-from omezarr_fast.image import _pipeline, _prepare_path, write_image
+from omezarr_fast._util import prepare_path
+from omezarr_fast.config import enabled
+from omezarr_fast.ome.image import Image, open_image, write_image
 
-__all__ = ["write_plate"]
+__all__ = ["Plate", "open_plate", "write_plate"]
 
 
 def _well_key(key: Any) -> tuple[str, str]:
@@ -141,9 +144,9 @@ def write_plate(path, images: Mapping[Any, Any], *, rows: Sequence[str] | None =
         well_attrs[rc] = ngff.well_attributes(well, version=version)
         ngff.validate(well_attrs[rc], version=version).raise_for_errors()
 
-    root = _prepare_path(path, overwrite)
+    root = prepare_path(path, overwrite)
     zarr_format = 3 if version == "0.5" else 2
-    with _pipeline():
+    with enabled():
         group = zarr.open_group(str(root), mode="w-", zarr_format=zarr_format)
         for r in dict.fromkeys(r for r, _ in order):
             group.create_group(r)
@@ -155,3 +158,57 @@ def write_plate(path, images: Mapping[Any, Any], *, rows: Sequence[str] | None =
             wg.attrs.update(well_attrs[rc])
         group.attrs.update(plate_attrs)
     return root
+
+
+class Plate:
+    """An HCS plate opened by :func:`open_plate`: ``plate`` metadata, wells by row/column."""
+
+    def __init__(self, path, metadata):
+        self.path = Path(path)
+        self.metadata: ngff.OmeAttributes = metadata
+        self.plate: ngff.Plate = metadata.plate
+
+    @property
+    def rows(self) -> list[str]:
+        return [r["name"] if isinstance(r, Mapping) else r for r in self.plate.rows]
+
+    @property
+    def columns(self) -> list[str]:
+        return [c["name"] if isinstance(c, Mapping) else c for c in self.plate.columns]
+
+    @property
+    def wells(self) -> list[str]:
+        """Well paths, ``"<row>/<column>"``."""
+        return [w.path for w in self.plate.wells]
+
+    def fields(self, row: str, column: str) -> list[str]:
+        """Field-of-view image paths of one well (relative to the well)."""
+        path = f"{row}/{column}"
+        if path not in self.wells:
+            raise KeyError(f"no well {path!r} in {self.path} (have {self.wells})")
+        well = ngff.read_metadata(self.path / path).well
+        if well is None:
+            raise ValueError(f"{self.path / path}: no 'well' metadata")
+        return [im.path for im in well.images]
+
+    def image(self, row: str, column: str, field: int = 0) -> Image:
+        """The image of field ``field`` (index into the well's images) of a well."""
+        fields = self.fields(row, column)
+        if not 0 <= field < len(fields):
+            raise IndexError(f"well {row}/{column} has fields 0..{len(fields) - 1}, not {field}")
+        return open_image(self.path / row / column / fields[field])
+
+    def __repr__(self) -> str:
+        return f"Plate({str(self.path)!r}, {len(self.rows)}x{len(self.columns)}, wells={len(self.wells)})"
+
+
+def open_plate(path, *, validate: bool = True) -> Plate:
+    """Open an OME-Zarr HCS plate (metadata parsed and, unless ``validate=False``, validated)."""
+    path = Path(path)
+    attrs = ngff.read_attributes(path)
+    if validate:
+        ngff.validate(attrs).raise_for_errors()
+    meta = ngff.parse_attributes(attrs)
+    if meta.plate is None:
+        raise ValueError(f"{path}: not a plate (no 'plate' metadata)")
+    return Plate(path, meta)

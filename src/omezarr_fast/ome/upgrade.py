@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +26,13 @@ import zarr
 
 from omezarr_fast import ngff
 from omezarr_fast._background import Background
-from omezarr_fast.image import (
-    _compressors,
-    _level_layout,
-    _pipeline,
-    _prepare_path,
-    _progress,
-    default_chunks,
-    default_shards,
-)
+from omezarr_fast._util import prepare_path
+from omezarr_fast._util import progress as progress_display
+from omezarr_fast.config import enabled
 from omezarr_fast.ngff.attributes import read_json
+from omezarr_fast.pipeline.core import array_plan
+from omezarr_fast.pipeline.plan import v2_compressor_json
+from omezarr_fast.pyramid.layout import compressors, default_chunks, default_shards, level_layout
 
 __all__ = ["upgrade_path"]
 
@@ -121,7 +119,7 @@ def _layout(src: zarr.Array, rel: str, axes, chunks, shards):
             raise ValueError(f"shards {s} must be multiples of chunks {c} on every axis "
                              f"(array {rel or '.'!r})")
     if chunks is not None:  # clipped to the array, as write_image's levels
-        c = _level_layout(shape, c, None)[0]
+        c = level_layout(shape, c, None)[0]
     if s is not None:
         s = tuple(max(ch, min(sh // ch * ch, -(-n // ch) * ch)) for sh, ch, n in zip(s, c, shape))
     return c, s
@@ -158,7 +156,7 @@ def _copy(src: zarr.Array, dst: zarr.Array, unit, bar) -> None:
                 pending.result()
             pending = Background(write, sel, data)
             if bar is not None:
-                bar[0].advance(bar[1])
+                bar.advance()
         if pending is not None:
             pending.result()
             pending = None
@@ -187,30 +185,20 @@ def _kept_codec(zarray: Mapping, dtype: np.dtype):
     comp = zarray.get("compressor")
     if comp is None:
         return None, raw
-    cid = comp.get("id")
-    try:
-        if cid == "zstd":
-            return ZstdCodec(level=int(comp.get("level", 0)),
-                             checksum=bool(comp.get("checksum", False))), raw
-        if cid == "gzip":
-            return GzipCodec(level=int(comp.get("level", 1))), raw
-        if cid == "blosc":
-            shuffle = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}.get(
-                comp.get("shuffle", 1), "bitshuffle" if dtype.itemsize == 1 else "shuffle")
-            return BloscCodec(cname=comp.get("cname", "lz4"), clevel=int(comp.get("clevel", 5)),
-                              shuffle=shuffle, typesize=dtype.itemsize,
-                              blocksize=int(comp.get("blocksize", 0))), raw
-    except (TypeError, ValueError):  # a configuration v3 does not accept
-        pass
-    return _compressors("zstd", None, 3), False
+    json = v2_compressor_json(comp, dtype)  # the pipeline's own v2 -> v3 map
+    if not isinstance(json, str):
+        cls = {"zstd": ZstdCodec, "gzip": GzipCodec, "blosc": BloscCodec}[json["name"]]
+        try:
+            return cls(**json["configuration"]), raw
+        except (TypeError, ValueError):  # a configuration v3 does not accept
+            pass
+    return compressors("zstd", None, 3), False
 
 
 def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, bar) -> None:
     """Copy the encoded chunks of ``src`` (v2) into ``dst`` (v3, same chunks and codec)
-    without decoding them: chunk files as they are, or gathered into shards with a
-    sharding_indexed index (C order, offset/nbytes little endian, crc32c)."""
-    from omezarr_fast._native import crc32c
-
+    without decoding them: chunk files as they are, or gathered into shards by the
+    shard assembler of ``dst``'s native plan (:func:`_assembler`)."""
     shape, chunks = tuple(src.shape), tuple(src.chunks)
     grid = [-(-n // c) for n, c in zip(shape, chunks)]
     shards = dst.shards
@@ -222,32 +210,57 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
                 out.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, out)
             if bar is not None:
-                bar[0].advance(bar[1])
+                bar.advance()
         return
+    assemble = _assembler(dst)
     per = [s // c for s, c in zip(shards, chunks)]
     for sidx in np.ndindex(*[-(-n // s) for n, s in zip(shape, shards)]):
-        pairs = np.full((math.prod(per), 2), np.iinfo(np.uint64).max, dtype="<u8")
-        parts, offset = [], 0
-        for k, inner in enumerate(np.ndindex(*per)):
+        parts: list[bytes | None] = []
+        for inner in np.ndindex(*per):
             idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
-            if any(i >= g for i, g in zip(idx, grid)):
-                continue
-            try:
-                data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
-            except FileNotFoundError:  # never written: the fill value, empty in the shard
-                continue
-            pairs[k] = (offset, len(data))
-            offset += len(data)
+            data = None
+            if all(i < g for i, g in zip(idx, grid)):
+                # A chunk never written is the fill value: empty in the shard.
+                with suppress(FileNotFoundError):
+                    data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
             parts.append(data)
-        if parts:
-            index = pairs.tobytes()
-            parts.append(index)
-            parts.append(int(crc32c(index)).to_bytes(4, "little"))
+        shard = assemble(parts)
+        if shard is not None:
             out = dst_dir / dst.metadata.encode_chunk_key(sidx)
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(b"".join(parts))
+            out.write_bytes(shard)
         if bar is not None:
-            bar[0].advance(bar[1])
+            bar.advance()
+
+
+def _assembler(dst: zarr.Array):
+    """``assemble(parts) -> shard bytes or None (all empty)``, ``parts`` the encoded inner
+    chunks of one shard in C order (None: empty).  C's ``ozf_shard_assemble`` through the
+    ShardKernel of ``dst``'s plan, which knows its index location, checksum and the inner
+    chunk order zarr writes."""
+    plan = array_plan(dst)
+    assemble = None if isinstance(plan, str) or plan.shard is None else getattr(plan.shard, "assemble", None)
+    if assemble is not None:
+        return assemble
+    # The binding does not expose the assembler to Python yet (ShardKernel.assemble):
+    # until it does, the layout create_array gave dst, written here: inner chunks in C
+    # order, then the index (offset, nbytes little endian; 2**64-1 twice for an empty
+    # chunk) and its crc32c.
+    from omezarr_fast._extension import native
+
+    def assemble_here(parts):
+        if all(p is None for p in parts):
+            return None
+        pairs = np.full((len(parts), 2), np.iinfo(np.uint64).max, dtype="<u8")
+        offset = 0
+        for k, p in enumerate(parts):
+            if p is not None:
+                pairs[k] = (offset, len(p))
+                offset += len(p)
+        index = pairs.tobytes()
+        return b"".join([p for p in parts if p is not None] + [index, int(native.crc32c(index)).to_bytes(4, "little")])
+
+    return assemble_here
 
 
 def _raw_units(arr: zarr.Array, shards) -> int:
@@ -301,14 +314,14 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
             raise ValueError(f"{src_path} is not valid OME-Zarr 0.4: "
                              f"{res.message.splitlines()[0]}")
     keep = codec == "keep"
-    compressors = None if keep else _compressors(codec, clevel, 3)
+    chosen = None if keep else compressors(codec, clevel, 3)
     nodes = list(_walk(src_path))
 
     # Everything that can fail on the input is worked out before dst is created.
     plans = []
     groups = []
     copies = []
-    with _pipeline():
+    with enabled():
         for rel, kind, axes in nodes:
             here = src_path / rel if rel else src_path
             if kind == "file":
@@ -322,14 +335,14 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
             if axes is not None and len(axes) != arr.ndim:
                 raise ValueError(f"{here}: {arr.ndim} dimensions for {len(axes)} axes")
             c, s = _layout(arr, rel, axes, chunks, shards)
-            comp, raw = compressors, False
+            comp, raw = chosen, False
             if keep:
                 zarray = read_json(here / ".zarray")
                 comp, raw = _kept_codec(zarray, np.dtype(arr.dtype))
                 raw = raw and c == tuple(arr.chunks)
             plans.append((rel, arr, axes, c, s, comp, raw))
 
-        root = _prepare_path(dst_path, overwrite)
+        root = prepare_path(dst_path, overwrite)
         out = zarr.open_group(str(root), mode="w-", zarr_format=3)
         for rel, _ in groups:
             if rel:
@@ -338,7 +351,7 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
             shutil.copyfile(src_path / rel, root / rel)
         total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
                     for _, arr, _, c, s, _, raw in plans)
-        bar = _progress(progress, total, "upgrading to OME-Zarr 0.5")
+        bar = progress_display(progress, total, "upgrading to OME-Zarr 0.5")
         try:
             for rel, arr, axes, c, s, comp, raw in plans:
                 fill = arr.fill_value if arr.fill_value is not None else 0
@@ -353,7 +366,7 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
                     _copy(arr, new, s or c, bar)
         finally:
             if bar is not None:
-                bar[0].stop()
+                bar.close()
         # Metadata last, deepest group first, the root at the very end.
         for rel, a in sorted(groups, key=lambda g: -g[0].count("/") - bool(g[0])):
             group = out[rel] if rel else out

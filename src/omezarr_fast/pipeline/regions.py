@@ -21,13 +21,11 @@ from zarr.core.indexing import BasicIndexer
 from zarr.storage import LocalStore
 
 from omezarr_fast.errors import CodecError
-from omezarr_fast.pipeline import (
-    _LOCAL_MAX_FILES,
-    CodecPipeline,
-    _box,
-    _key_error,
-    _open_local,
-)
+from omezarr_fast.pipeline import store_io
+from omezarr_fast.pipeline._zarr_compat import async_array, chunk_grid
+from omezarr_fast.pipeline.core import CodecPipeline, chunk_error
+from omezarr_fast.pipeline.selection import box as native_box
+from omezarr_fast.pipeline.store_io import open_local
 
 __all__ = ["read_regions"]
 
@@ -50,8 +48,8 @@ def read_regions(array: zarr.Array, regions) -> list[np.ndarray]:
     if fast is None:
         return [np.asarray(array[b]) for b in boxes]
     plan, spec, order = fast
-    aa = array._async_array
-    indexers = [BasicIndexer(b, shape=aa.metadata.shape, chunk_grid=aa._chunk_grid) for b in boxes]
+    aa = async_array(array)
+    indexers = [BasicIndexer(b, shape=aa.metadata.shape, chunk_grid=chunk_grid(aa)) for b in boxes]
     sizes = [int(np.prod(ix.shape)) for ix in indexers]
     flat = np.empty(sum(sizes), dtype=plan.dtype)
     # Each box's output (a view of flat) and native items, (file key, box into
@@ -64,16 +62,15 @@ def read_regions(array: zarr.Array, regions) -> list[np.ndarray]:
         shift = out.ctypes.data - flat.ctypes.data
         items = []
         for p in ix:
-            starts, steps, counts, offset, strides = _box(p.chunk_selection, p.out_selection, spec.shape, out, ())
-            items.append((aa.metadata.encode_chunk_key(p.chunk_coords),
-                          (starts, steps, counts, offset + shift, strides)))
+            b = native_box(p.chunk_selection, p.out_selection, spec.shape, out, ())
+            items.append((aa.metadata.encode_chunk_key(p.chunk_coords), b._replace(offset=b.offset + shift)))
         per_box.append(items)
-    # Each group of boxes opens at most _LOCAL_MAX_FILES files at once.
+    # Each group of boxes opens at most LOCAL_MAX_FILES files at once.
     group: list[tuple[str, tuple]] = []
     keys: set[str] = set()
     for items in per_box:
         mine = {key for key, _ in items}
-        if group and len(keys | mine) > _LOCAL_MAX_FILES:
+        if group and len(keys | mine) > store_io.LOCAL_MAX_FILES:
             _read_group(aa, plan, spec, group, flat)
             group, keys = [], set()
         group.extend(items)
@@ -99,18 +96,19 @@ def _check_box(region: Any, i: int, ndim: int) -> tuple:
 def _fast_path(array: zarr.Array):
     """(plan, chunk spec, memory order) when C can read this array's local
     files itself, else None."""
-    aa = array._async_array
+    aa = async_array(array)
     meta = aa.metadata
+    grid = chunk_grid(aa)
     if (not isinstance(aa.codec_pipeline, CodecPipeline) or type(aa.store_path.store) is not LocalStore
-            or not aa._chunk_grid.is_regular or aa.config.read_missing_chunks is False):
+            or not grid.is_regular or aa.config.read_missing_chunks is False):
         return None
     config = aa.config
     order = meta.order if meta.zarr_format == 2 else config.order
     if meta.zarr_format == 2:
         config = replace(config, order=order)
-    spec = ArraySpec(shape=aa._chunk_grid.chunk_shape, dtype=meta.dtype, fill_value=meta.fill_value,
+    spec = ArraySpec(shape=grid.chunk_shape, dtype=meta.dtype, fill_value=meta.fill_value,
                      config=config, prototype=default_buffer_prototype())
-    plan = aa.codec_pipeline._plan(spec, np.dtype(meta.dtype.to_native_dtype()))
+    plan = aa.codec_pipeline.native_plan(spec, np.dtype(meta.dtype.to_native_dtype()))
     return None if isinstance(plan, str) else (plan, spec, order)
 
 
@@ -121,13 +119,13 @@ def _read_group(aa, plan, spec, items, flat: np.ndarray) -> None:
         if key not in files:
             files[key] = len(batch)
             batch.append((aa.store_path / key, spec))
-    sources, fds = _open_local(plan, batch)
+    sources, fds = open_local(plan, batch)
     try:
         kernel = plan.shard or plan.kernel
         # Items of one file share its source object: C decodes each chunk once.
         kernel.read([(box, sources[files[key]]) for key, box in items], flat, shared=True)
     except CodecError as e:
-        raise _key_error(e, [key for key, _ in items]) from None
+        raise chunk_error(e, [key for key, _ in items]) from None
     finally:
         for fd in fds:
             os.close(fd)

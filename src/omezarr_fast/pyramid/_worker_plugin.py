@@ -1,4 +1,4 @@
-"""The dask.distributed worker plugin of :func:`omezarr_fast.distributed.enable_on_workers`
+"""The dask.distributed worker plugin of :func:`omezarr_fast.pyramid.distributed.enable_on_workers`
 (its own module: importing it imports distributed)."""
 from __future__ import annotations
 

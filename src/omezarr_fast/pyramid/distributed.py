@@ -1,7 +1,7 @@
 """Write a pyramid on a dask.distributed cluster: one task per output shard region.
 
-Used by :func:`omezarr_fast.write_image` when it is given ``client=`` (a
-``distributed.Client``), or when ``data`` is a dask array and dask's current scheduler
+Used by :func:`omezarr_fast.write_image` (through :mod:`omezarr_fast.pyramid.levels`) when it
+is given ``client=`` (a ``distributed.Client``), or when ``data`` is a dask array and dask's current scheduler
 is a distributed client (``client=None``, the default; ``client=False`` keeps the
 single-process writer).
 
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -53,7 +52,10 @@ from pathlib import Path
 import numpy as np
 
 from omezarr_fast._background import Background
+from omezarr_fast.config import enabled
 from omezarr_fast.downsample import downsample_block
+from omezarr_fast.pipeline.store_io import remove_partial_files
+from omezarr_fast.pyramid.sources import as_source, read_zarr
 
 __all__ = ["Stage", "default_client", "enable_on_workers", "plan_stages", "resolve_client",
            "write_pyramid"]
@@ -150,14 +152,12 @@ class _Job:
 def _run_stage(job: _Job, stage: int, idx: tuple[int, ...], source, child_data=None):
     """One task: build (stage 0: read) the region's first level, write the stage's
     levels, return the next level's piece of the region (None after the last)."""
-    from omezarr_fast.image import _pipeline, _read_zarr
-
     st = job.stages[stage]
     origin, stop = job.box(stage, idx)
-    with _pipeline():
+    with enabled():
         if stage == 0:
             if isinstance(source, tuple):  # (zarr array, selection): read it here
-                data = _read_zarr(*source)
+                data = read_zarr(*source)
             else:
                 data = np.asarray(source)
         else:
@@ -249,9 +249,8 @@ def absolute(array):
         return array
     import zarr
 
-    from omezarr_fast.image import _pipeline
     root = LocalStore(Path(store.root).resolve(), read_only=store.read_only)
-    with _pipeline():
+    with enabled():
         return zarr.open_array(root, path=array.path, mode="r" if store.read_only else "r+")
 
 
@@ -278,8 +277,7 @@ def write_pyramid(client, data, arrays, factors, method, progress=False) -> None
         blocks = da.asarray(data).rechunk(region0).to_delayed()
         source = {idx: blocks[idx] for idx in np.ndindex(*counts)}
     else:
-        from omezarr_fast.image import _as_source
-        src, _ = _as_source(data)
+        src, _ = as_source(data)
         import zarr
         if isinstance(src, zarr.Array):
             # Read inside the task (the array pickles with our pipeline).
@@ -313,25 +311,7 @@ def write_pyramid(client, data, arrays, factors, method, progress=False) -> None
     except BaseException:
         client.cancel(futures)  # stop the rest of the tree: nothing more is written
         raise
-    _remove_partial_files(job.arrays)
-
-
-_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.partial$")
-
-
-def _remove_partial_files(arrays) -> None:
-    """Temporary files of writes whose process died (zarr's LocalStore names them
-    ``<key>.<uuid4 hex>.partial``); other stores write whole objects."""
-    from zarr.storage import LocalStore
-
-    for a in arrays:
-        store = a.store
-        if not isinstance(store, LocalStore):
-            continue
-        root = Path(store.root) / a.path
-        for p in root.rglob("*.partial"):
-            if _PARTIAL.search(p.name):
-                p.unlink(missing_ok=True)
+    remove_partial_files(job.arrays)
 
 
 def enable_on_workers(client) -> None:
@@ -340,6 +320,6 @@ def enable_on_workers(client) -> None:
 
     Arrays that reach workers pickled (``Image.to_dask``, ``write_image``'s tasks)
     carry our pipeline already; this is for arrays that worker code opens itself."""
-    from omezarr_fast._worker_plugin import EnablePipeline
+    from omezarr_fast.pyramid._worker_plugin import EnablePipeline
 
     client.register_plugin(EnablePipeline())

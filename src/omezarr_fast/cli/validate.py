@@ -1,0 +1,37 @@
+"""``omezarr-fast validate``: check OME-Zarr metadata against the 0.4/0.5 specification."""
+from __future__ import annotations
+
+import sys
+
+
+def register_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate", help="check an OME-Zarr 0.4/0.5 hierarchy against the spec (exit 0 valid, 1 invalid)",
+        description="Validate the OME-Zarr metadata of PATH and everything under it (arrays included) "
+                    "against the 0.4/0.5 specification: the JSON schemas' rules plus the semantic "
+                    "rules of the spec text. Exit status 0 when valid, 1 when not.")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs)")
+    p.add_argument("--strict", action="store_true", help="also fail on the spec's SHOULDs (warnings)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"valid": bool, "message": str} (the ngff-spec conformance format)')
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    import json
+
+    from omezarr_fast.ngff import validate_path
+
+    result = validate_path(args.path, strict=args.strict)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        if result.valid:
+            print(f"{args.path}: {result.message} (OME-Zarr {result.version})")
+        else:
+            print(f"{args.path}: invalid", file=sys.stderr)
+            for e in result.errors:
+                print(f"  error: {e}", file=sys.stderr)
+        for w in result.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return 0 if result.valid else 1

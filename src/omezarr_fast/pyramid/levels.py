@@ -1,0 +1,46 @@
+"""A pyramid's level arrays in a zarr group, filled from a source here or on a cluster."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from omezarr_fast.downsample import output_shape
+from omezarr_fast.pyramid import distributed, local
+from omezarr_fast.pyramid.layout import level_layout
+from omezarr_fast.pyramid.sources import as_source
+
+__all__ = ["write_levels"]
+
+
+def write_levels(group, data, *, names, factors, nlevels, chunks, unit, compressors, method,
+                 zarr_format, progress, client=None) -> list:
+    """Create the level arrays "0".."n-1" in ``group`` and stream ``data`` into them;
+    returns ``[(array, write unit), ...]``.
+
+    ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
+    chunks each write covers.  ``client``: as for :func:`omezarr_fast.write_image`."""
+    client = distributed.resolve_client(client, data)
+    src, read = as_source(data)
+    shape, dtype = tuple(src.shape), np.dtype(src.dtype)
+    arrays, s = [], shape
+    for lvl in range(nlevels):
+        c, u = level_layout(s, chunks, unit)
+        kw: dict[str, Any] = {"name": str(lvl), "shape": s, "dtype": dtype, "chunks": c,
+                              "compressors": compressors, "fill_value": 0}
+        if zarr_format == 3:
+            kw.update(shards=u, dimension_names=list(names))
+        else:
+            kw.update(chunk_key_encoding={"name": "v2", "separator": "/"})
+        arrays.append((group.create_array(**kw), u))
+        s = output_shape(s, factors)
+    if math.prod(shape) == 0:
+        return arrays
+    if client is not None:
+        distributed.write_pyramid(client, data, arrays, factors, method, progress)
+        return arrays
+    block = local.block_shape(shape, arrays[0][1], arrays[0][0].chunks, factors, nlevels)
+    in_flight = local.WRITES_IN_FLIGHT["view" if isinstance(src, np.ndarray) else "copy"]
+    local.write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, in_flight)
+    return arrays
