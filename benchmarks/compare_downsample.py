@@ -173,7 +173,8 @@ def fmt(v, nd=2):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="smoke test: small arrays (in cache, smaller label blobs), 2 rounds")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke test: small arrays (in cache, smaller label blobs), 2 rounds")
     args = ap.parse_args(argv)
     rounds = 2 if args.quick else args.rounds
     threads = omezarr_fast.get_num_threads()

@@ -110,6 +110,7 @@ def main():
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from data import microscopy_like
+
     import omezarr_fast  # noqa: F401
 
     shape = tuple(int(x) for x in args.shape.split(","))

@@ -49,7 +49,7 @@ def worker(tool, data_path, src_zarr, out, shape):
     chunks, shards = default_layout(shape)
     # Import the tool first so "RSS - input" measures working memory, not code.
     if tool.startswith("ours"):
-        import omezarr_fast.image  # noqa: F401
+        import omezarr_fast.ome.image  # noqa: F401
     elif tool == "ome-zarr-py":
         import ome_zarr.writer  # noqa: F401
     else:
@@ -64,7 +64,7 @@ def worker(tool, data_path, src_zarr, out, shape):
     cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
     if tool.startswith("ours"):
-        from omezarr_fast.image import write_image
+        from omezarr_fast.ome.image import write_image
         write_image(data, out, chunks=chunks, shards=shards, levels=LEVELS, codec="zstd",
                     clevel=3, progress=False)
     elif tool == "ome-zarr-py":

@@ -11,7 +11,7 @@ other (seconds).  Peers: omezarr_fast and zarr's BatchedCodecPipeline, each
 through zarr's ObjectStore (obstore) and FsspecStore (s3fs), and
 tensorstore's zarr3 driver on its s3 kvstore.  Interleaved, best of
 --repeat.  Then one pass per peer and scenario through a counting proxy
-(tests/s3_proxy.py) gives the GET requests each issues (not timed).
+(tests/helpers/s3_proxy.py) gives the GET requests each issues (not timed).
 Prints markdown.
 """
 from __future__ import annotations
@@ -31,11 +31,11 @@ from zarr.storage import FsspecStore, ObjectStore
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
-from data import microscopy_like
-from s3_proxy import S3Proxy
-from s3_server import REGION, SeaweedFS
+from data import microscopy_like  # noqa: E402
+from helpers.s3_proxy import S3Proxy  # noqa: E402
+from helpers.s3_server import REGION, SeaweedFS  # noqa: E402
 
-import omezarr_fast
+import omezarr_fast  # noqa: E402
 
 BUCKET = "bench"
 NAME = "arr"

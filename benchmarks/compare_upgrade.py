@@ -46,17 +46,17 @@ LEVELS = 3
 
 def blocks(shape, shards):
     """Shard-aligned blocks of ~64 MiB (what upgrade_path uses too)."""
-    from omezarr_fast.upgrade import _blocks
+    from omezarr_fast.ome.upgrade import copy_block_shape
 
-    block = _blocks(shape, shards, shards, 2)
+    block = copy_block_shape(shape, shards, shards, 2)
     for idx in np.ndindex(*[-(-n // b) for n, b in zip(shape, block)]):
         yield tuple(slice(i * b, min((i + 1) * b, n)) for i, b, n in zip(idx, block, shape))
 
 
 def level_layout(shape, chunks, shards):
-    from omezarr_fast.image import _level_layout
+    from omezarr_fast.pyramid.layout import level_layout
 
-    return _level_layout(shape, chunks, shards)
+    return level_layout(shape, chunks, shards)
 
 
 def worker(tool, src, out, shape):

@@ -17,7 +17,7 @@ __all__ = ["best_of_rounds", "default_layout", "microscopy_like", "ngff_zarr_pyr
 
 def default_layout(shape):
     """(chunks, shards) that write_image picks for a 3-D uint16 volume."""
-    from omezarr_fast.image import default_chunks, default_shards
+    from omezarr_fast.pyramid.layout import default_chunks, default_shards
 
     chunks = default_chunks(shape, np.uint16, [True] * 3)
     return chunks, default_shards(shape, np.uint16, chunks, [True] * 3)

@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-import omezarr_fast
 from helpers.cli import run
 
 from omezarr_fast.cli import main
 from omezarr_fast.ome.image import write_image
 from omezarr_fast.ome.labels import write_labels
+
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory):

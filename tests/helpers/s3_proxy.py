@@ -212,8 +212,8 @@ class S3Proxy:
                         # Answer it here, so the body arrives before we decide what to do with it.
                         cwriter.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                         await cwriter.drain()
-                        head = b"".join(l + b"\r\n" for l in head.split(b"\r\n")
-                                        if not l.lower().startswith(b"expect:"))[:-2]
+                        head = b"".join(line + b"\r\n" for line in head.split(b"\r\n")
+                                        if not line.lower().startswith(b"expect:"))[:-2]
                     if kind == "drop":
                         r.status = "drop"
                         return

@@ -48,7 +48,8 @@ BB = [
     [],
     [{"name": "zstd", "configuration": {"level": 3, "checksum": False}}],
     [{"name": "zstd", "configuration": {"level": -5, "checksum": True}}],
-    [{"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 2, "blocksize": 0}}],
+    [{"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 2,
+                                         "blocksize": 0}}],
     [{"name": "gzip", "configuration": {"level": 6}}],
     [{"name": "crc32c"}],
     [{"name": "zstd", "configuration": {"level": 1, "checksum": False}}, {"name": "crc32c"}],
@@ -366,7 +367,8 @@ def test_accepts_zarr_codec_objects():
     a = sample((6, 7), "<u2")
     objs = [zc.TransposeCodec(order=(1, 0)), zc.BytesCodec(endian="big"), zc.ZstdCodec(level=2)]
     dicts = [o.to_dict() for o in objs]
-    assert ChunkCodec(objs, a.shape, a.dtype).encode(a).tobytes() == ChunkCodec(dicts, a.shape, a.dtype).encode(a).tobytes()
+    from_objects = ChunkCodec(objs, a.shape, a.dtype).encode(a).tobytes()
+    assert from_objects == ChunkCodec(dicts, a.shape, a.dtype).encode(a).tobytes()
 
 
 def test_zstd_version_is_the_loaded_library():

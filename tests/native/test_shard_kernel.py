@@ -55,7 +55,7 @@ def test_box_outside_array_is_rejected():
 def test_split_random_bytes_never_crashes(data, start):
     k = kernel(start)
     try:
-        pairs = k.split(data)
+        k.split(data)
     except CodecError:
         return
     out = np.zeros((4, 6), "u2")

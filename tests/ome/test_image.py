@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import math
 import warnings
 
 import numpy as np
 import pytest
 import zarr
-
 from helpers.pyramid import SPATIAL, oracle
 
 from omezarr_fast import ngff

@@ -21,6 +21,7 @@ from omezarr_fast import (
 )
 from omezarr_fast.ome import upgrade as up
 
+
 def test_ome_zarr_py_image_with_labels(tmp_path, ozp04):
     out = upgrade_path(ozp04, tmp_path / "new.zarr", progress=False)
     res = ngff.validate_path(out)

@@ -11,7 +11,6 @@ import datetime
 import itertools
 import struct
 import uuid
-from types import SimpleNamespace
 
 import numpy as np
 import pytest

@@ -17,7 +17,6 @@ import omezarr_fast
 from omezarr_fast.errors import ChunkError
 
 
-
 def make(store, name, *, ours=True, **kw):
     with zarr.config.set(OURS if ours else ZARR):
         return zarr.create_array(store, name=name, **kw)
@@ -90,7 +89,7 @@ def test_partial_writes(store, layout):
     ours = create(store, "ours", layout, fill=3)
     ref = create(store, "ref", layout, fill=3, ours=False)
     rng = np.random.default_rng(1)
-    for i, sel in enumerate(SELECTIONS + [np.s_[1:8:3, 2:9, 4:18:5]]):
+    for sel in SELECTIONS + [np.s_[1:8:3, 2:9, 4:18:5]]:
         shape = np.empty((9, 17, 23))[sel].shape
         v = rng.integers(0, 500, shape).astype("u2")
         ours[sel] = v

@@ -125,7 +125,7 @@ def _layout(src: zarr.Array, rel: str, axes, chunks, shards):
     return c, s
 
 
-def _blocks(shape, unit, src_chunks, itemsize):
+def copy_block_shape(shape, unit, src_chunks, itemsize):
     """Block shape: a multiple of the write unit (and, when affordable, of the source
     chunks, so none is decoded twice), grown along the slowest axes to ~BLOCK_BYTES."""
     both = [min(math.lcm(u, c), max(n, 1)) for u, c, n in zip(unit, src_chunks, shape)]
@@ -141,7 +141,7 @@ def _copy(src: zarr.Array, dst: zarr.Array, unit, bar) -> None:
     shape = tuple(src.shape)
     if math.prod(shape) == 0:
         return
-    block = _blocks(shape, unit, src.chunks, src.dtype.itemsize)
+    block = copy_block_shape(shape, unit, src.chunks, src.dtype.itemsize)
     counts = [-(-n // b) for n, b in zip(shape, block)]
     pending = None
 
@@ -169,7 +169,7 @@ def _count_blocks(src: zarr.Array, unit) -> int:
     shape = tuple(src.shape)
     if math.prod(shape) == 0:
         return 0
-    block = _blocks(shape, unit, src.chunks, src.dtype.itemsize)
+    block = copy_block_shape(shape, unit, src.chunks, src.dtype.itemsize)
     return math.prod(-(-n // b) for n, b in zip(shape, block))
 
 

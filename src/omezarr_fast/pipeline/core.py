@@ -41,8 +41,13 @@ from zarr.storage import LocalStore
 from omezarr_fast._background import Background
 from omezarr_fast.errors import ChunkError, CodecError
 from omezarr_fast.pipeline import _retry, store_io
-from omezarr_fast.pipeline._zarr_compat import (StorePath, async_array, first_chunk_spec, merge_chunk_array,
-                                                supports_sync_io)
+from omezarr_fast.pipeline._zarr_compat import (
+    StorePath,
+    async_array,
+    first_chunk_spec,
+    merge_chunk_array,
+    supports_sync_io,
+)
 from omezarr_fast.pipeline.plan import Plan, make_plan
 from omezarr_fast.pipeline.selection import box, fancy_plan, full_box, is_basic, selected_items
 from omezarr_fast.pipeline.store_io import StoreIO, fetch_shards, open_local

@@ -29,8 +29,7 @@ from zarr.storage import LocalStore
 from omezarr_fast._extension import native as _native
 from omezarr_fast.errors import ChunkError, CodecError
 from omezarr_fast.pipeline import _retry
-from omezarr_fast.pipeline._zarr_compat import (LOCAL_PARTIAL, StorePath, check_writable, ensure_open,
-                                                supports_sync_io)
+from omezarr_fast.pipeline._zarr_compat import LOCAL_PARTIAL, StorePath, check_writable, ensure_open, supports_sync_io
 
 __all__ = ["EMPTY", "LOCAL_MAX_FILES", "FileSpan", "ShardInFile", "ShardParts", "StoreIO",
            "coalesce", "fetch_shards", "open_local", "remove_partial_files", "span"]
