@@ -195,8 +195,8 @@ def test_many_blocks_and_unaligned_chunks(tmp_path, ozp04, monkeypatch, shards):
         np.testing.assert_array_equal(got[...], want)
     np.testing.assert_array_equal(img.label("cells").levels[1][...],
                                   levels_of(ozp04 / "labels" / "cells")[1])
-    assert up._blocks((2, 8, 64, 48), (1, 4, 48, 32), (1, 4, 32, 32), 2) == [1, 4, 48, 32]
-    assert up._blocks((2, 8, 64, 48), (1, 4, 16, 16), (1, 4, 32, 32), 2) == [1, 4, 32, 32]
+    assert up.copy_block_shape((2, 8, 64, 48), (1, 4, 48, 32), (1, 4, 32, 32), 2) == [1, 4, 48, 32]
+    assert up.copy_block_shape((2, 8, 64, 48), (1, 4, 16, 16), (1, 4, 32, 32), 2) == [1, 4, 32, 32]
 
 
 def zarr_default_read(path):
