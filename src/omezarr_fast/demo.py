@@ -20,6 +20,7 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 import omezarr_fast
+import omezarr_fast.pipeline  # registers "omezarr_fast.CodecPipeline" with zarr, installed or not
 from omezarr_fast import ngff
 from omezarr_fast.native import zstd_version
 from omezarr_fast.samples import microscopy_like
