@@ -32,6 +32,33 @@ install_system_libs() {
 # anything here fails the build uses the system libzstd: slower, same results.
 # OMEZARR_FAST_SYSTEM_ZSTD=1 skips this.
 FAST_ZSTD=1.5.7
+
+# The Debian archive this machine's apt already fetches its own release from
+# (one-line sources.list entries or deb822 .sources stanzas), so the newer
+# libzstd comes from the same mirror and no host is named in this script.
+# Arguments (for tests): apt's configuration directory, the os-release file.
+debian_mirror() {
+    local etc="${1:-/etc/apt}" os_release="${2:-/etc/os-release}" codename
+    codename="$(. "$os_release" 2>/dev/null && echo "${VERSION_CODENAME:-}")"
+    [ -n "$codename" ] || return 0
+    {
+        cat "$etc/sources.list" "$etc"/sources.list.d/*.list 2>/dev/null \
+            | sed -E -e 's/#.*//' -e 's/\[[^]]*\]//' | awk '$1 == "deb" {print $2, $3}'
+        for f in "$etc"/sources.list.d/*.sources; do
+            [ -r "$f" ] || continue
+            # One stanza per paragraph: print "uri suite" for every pair of an enabled deb stanza.
+            awk 'function flush() { if (deb && enabled) for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j];
+                                    deb = 0; enabled = 1; nu = 0; ns = 0 }
+                 BEGIN { enabled = 1 }
+                 /^[ \t]*$/ { flush(); next }
+                 /^Types:/ { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+                 /^Enabled:/ { enabled = ($2 != "no") }
+                 /^URIs:/ { for (i = 2; i <= NF; i++) u[++nu] = $i }
+                 /^Suites:/ { for (i = 2; i <= NF; i++) s[++ns] = $i }
+                 END { flush() }' "$f"
+        done
+    } | awk -v want="$codename" '$2 == want {print $1; exit}'
+}
 use_fast_zstd() {
     local prefix="$PWD/.venv/opt/libzstd"
     if [ -n "${OMEZARR_FAST_SYSTEM_ZSTD:-}" ] || pkg-config --atleast-version="$FAST_ZSTD" libzstd; then
@@ -53,7 +80,14 @@ use_fast_zstd() {
     local tmp
     tmp="$(mktemp -d)"
     mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/deb"
-    echo "deb [signed-by=$keyring] http://deb.debian.org/debian trixie main" > "$tmp/sources.list"
+    local mirror
+    mirror="$(debian_mirror)"
+    if [ -z "$mirror" ]; then
+        log "no Debian archive in this machine's apt sources; building with the system libzstd (slower zstd writes)"
+        rm -rf "$tmp"
+        return
+    fi
+    echo "deb [signed-by=$keyring] $mirror trixie main" > "$tmp/sources.list"
     local apt=(apt-get -qq -o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
                -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o APT::Sandbox::User="$(id -un)")
     if "${apt[@]}" update >/dev/null 2>&1 \
