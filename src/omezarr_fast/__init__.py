@@ -38,6 +38,7 @@ _LAZY = {
     "open_plate": "omezarr_fast.ome.plate",
     "write_plate": "omezarr_fast.ome.plate",
     "upgrade_path": "omezarr_fast.ome.upgrade",
+    "rebuild_pyramid": "omezarr_fast.ome.image",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -33,7 +33,8 @@ assert img.labels == ["cells"] and np.array_equal(img.label("cells").level(0)[:]
 
 ozf.enable()
 arr = zarr.open_array(img_path / "0", mode="r")
-boxes = [(slice(0, 2), slice(3, 19), slice(5, 70), slice(9, 41)), (slice(1, 2), slice(0, 24), slice(0, 8), slice(90, 96))]
+boxes = [(slice(0, 2), slice(3, 19), slice(5, 70), slice(9, 41)),
+         (slice(1, 2), slice(0, 24), slice(0, 8), slice(90, 96))]
 for got, box in zip(ozf.read_regions(arr, boxes), boxes):
     assert np.array_equal(got, data[box])
 assert np.array_equal(ozf.downsample(data[0], (2, 2, 2)), ozf.downsample_levels(data[0], (2, 2, 2), 1)[0])

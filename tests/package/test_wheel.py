@@ -7,6 +7,7 @@ system -dev packages are out of reach, and used there: the bundled libraries
 are the ones loaded, the demo runs, and every public API works without the
 extras (rich, tifffile, h5py, matplotlib), on a pseudo-terminal.
 """
+import fcntl
 import os
 import pty
 import re
@@ -22,10 +23,18 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def base_venv(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run(["bash", str(ROOT / "scripts/build_wheel.sh"), str(tmp / "dist")],
-                           env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr[-3000:]
-    wheel = Path(build.stdout.split()[-1])
+    # One build for all xdist workers: they share the base temp's parent, and two
+    # builds in the same source tree would trample each other's build/ folder.
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wheels = sorted((shared / "dist").glob("omezarr_fast-*manylinux*.whl"))
+        if not wheels:
+            build = subprocess.run(["bash", str(ROOT / "scripts/build_wheel.sh"), str(shared / "dist")],
+                                   env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True)
+            assert build.returncode == 0, build.stderr[-3000:]
+            wheels = [Path(build.stdout.split()[-1])]
+    wheel = wheels[-1]
     assert re.search(r"manylinux_\d+_\d+_\w+\.whl$", wheel.name), wheel.name
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -47,7 +56,8 @@ def test_bundled_libraries_are_the_ones_loaded(base_venv, tmp_path):
     code = ("import omezarr_fast.native as n, omezarr_fast._native;"
             "maps = open('/proc/self/maps').read();"
             "print(n.zstd_version(), n.zstd_build_version());"
-            "print(*sorted({l.split()[-1] for l in maps.splitlines() if any(k in l for k in ('libzstd', 'libblosc', 'libdeflate'))}))")
+            "libs = ('libzstd', 'libblosc', 'libdeflate');"
+            "print(*sorted({l.split()[-1] for l in maps.splitlines() if any(k in l for k in libs)}))")
     run = run_in(base_venv, "-c", code, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     versions, libs = run.stdout.splitlines()
