@@ -177,7 +177,8 @@ class AxisOrderView:
         # Axes kept (sliced, not indexed) in source order, then in view order.
         kept_src = [a for a in range(self.ndim) if isinstance(src_key[a], slice)]
         kept_view = [a for a in self.order if isinstance(src_key[a], slice)]
-        return np.ascontiguousarray(block.transpose([kept_src.index(a) for a in kept_view]))
+        out = block.transpose([kept_src.index(a) for a in kept_view])
+        return out if out.flags.c_contiguous else out.copy(order="C")   # (ascontiguousarray makes 0-d 1-d)
 
     def __array__(self, dtype=None, copy=None):
         a = self[...]
