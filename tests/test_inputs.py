@@ -52,7 +52,7 @@ def check_against_ome_types(opened):
             assert [c.name for c in img.channels] == [c.name for c in px.channels]
             assert [c.color for c in img.channels] == [
                 None if c.color is None or "Color" not in _channel_attrs(opened.ome_xml, ome.id, k)
-                else "%02X%02X%02X" % c.color.as_rgb_tuple()[:3] for k, c in enumerate(px.channels)]
+                else "{:02X}{:02X}{:02X}".format(*c.color.as_rgb_tuple()[:3]) for k, c in enumerate(px.channels)]
     return doc
 
 
@@ -236,6 +236,11 @@ def test_uncompressed_tiff_is_memory_mapped(tmp_path):
     with open_file(path) as f:
         assert isinstance(f.images[0].data, np.memmap)
         np.testing.assert_array_equal(f.images[0].data, data)
+    tifffile.imwrite(tmp_path / "big_endian.tif", data, byteorder=">", metadata={"axes": "ZYX"})
+    with open_file(tmp_path / "big_endian.tif") as f:
+        img = f.images[0]
+        assert isinstance(img.data, np.memmap) and img.axes == "zyx"
+        np.testing.assert_array_equal(img.data[2:4], data[2:4])
 
 
 # ---- files that do not name their axes -------------------------------------------------------------

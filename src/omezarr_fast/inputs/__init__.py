@@ -16,7 +16,13 @@ the physical metadata the file carries::
 Units are normalised to UDUNITS-2 names (µm, um, micron -> micrometer);
 OME-XML colours become omero's "RRGGBB". Errors are :class:`InputError`.
 """
-from omezarr_fast.inputs.axes import AxisOrderView, check_axes, ngff_order, require_axes, to_ngff_order
+from omezarr_fast.inputs.axes import (
+    AxisOrderView,
+    check_axes,
+    ngff_order,
+    require_axes,
+    to_ngff_order,
+)
 from omezarr_fast.inputs.errors import InputError
 from omezarr_fast.inputs.model import (
     NGFF_AXES,

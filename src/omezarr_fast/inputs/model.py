@@ -8,7 +8,7 @@ dataset, a zarr array). Nothing here ever reads a whole image.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -128,7 +128,7 @@ class InputFile:
             h.close()
         self.handles.clear()
 
-    def __enter__(self) -> InputFile:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,7 +11,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from omezarr_fast.inputs.errors import InputError
-from omezarr_fast.inputs.model import AcquisitionInfo, ChannelInfo, PlateInfo, WellPosition
+from omezarr_fast.inputs.model import (
+    AcquisitionInfo,
+    ChannelInfo,
+    PlateInfo,
+    WellPosition,
+)
 from omezarr_fast.inputs.units import SPACE, TIME, normalize_unit
 
 

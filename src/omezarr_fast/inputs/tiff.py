@@ -62,7 +62,7 @@ def _read(tif, path: str, axes) -> InputFile:
     label = {"ome-tiff": "OME-TIFF", "imagej-tiff": "ImageJ TIFF", "tiff": "TIFF"}[fmt]
     images = []
     for i, (s, ome) in enumerate(zip(series, ome_images)):
-        levels = [_level_array(tif, s, i, k) for k in range(len(s.levels))]
+        levels = [_level_array(tif, s, k) for k in range(len(s.levels))]
         source = f"{path} series {i} ({label})" if len(series) > 1 else f"{path} ({label})"
         img = InputImage(levels[0], resolve_axes(axes_from_tiff(s.axes), len(s.shape), axes, source),
                          s.axes, levels=levels, chunks=_chunks(levels[0], s), series=i, source=source,
@@ -88,16 +88,15 @@ def _read(tif, path: str, axes) -> InputFile:
     return InputFile(path, fmt, images, ome_xml, doc.plates if doc else [], handles=handles)
 
 
-def _level_array(tif, series, index: int, level: int):
+def _level_array(tif, series, level: int):
     """A memory map when the level is uncompressed and contiguous, else a zarr array over aszarr."""
     import zarr
 
-    tifffile = _need_tifffile()
-    if series.levels[level].dataoffset is not None:
-        try:
-            return tifffile.memmap(tif.filehandle.path, series=index, level=level, mode="r")
-        except Exception:  # noqa: BLE001 -- e.g. a byte layout numpy cannot map; aszarr reads it
-            pass
+    lv = series.levels[level]
+    if lv.dataoffset is not None:
+        # What tifffile.memmap does, without parsing the file again for every series.
+        return np.memmap(tif.filehandle.path, dtype=np.dtype(lv.dtype).newbyteorder(tif.byteorder),
+                         mode="r", offset=lv.dataoffset, shape=tuple(lv.shape))
     return zarr.open_array(series.aszarr(level=level), mode="r")
 
 

@@ -36,7 +36,7 @@ TIME = "time"
 
 def _names() -> dict[str, str]:
     names = {}
-    for base, (name, kind) in _BASES.items():
+    for name, kind in _BASES.values():
         names[name] = kind
         for pname in set(_PREFIXES.values()):
             names[pname + name] = kind
