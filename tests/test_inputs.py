@@ -460,3 +460,32 @@ def test_axis_order_view_reads_only_the_block():
         view[[0, 1]]
     with pytest.raises(InputError, match="not a permutation"):
         inputs.AxisOrderView(src, (0, 0, 1, 2))
+
+
+def test_ome_zarr_04_and_bioformats2raw_container(tmp_path):
+    import json
+
+    import omezarr_fast
+    from omezarr_fast import ngff
+
+    root = tmp_path / "container.zarr"
+    a, b = make.ramp((2, 16, 16), seed=40), make.ramp((8, 12), seed=41)
+    omezarr_fast.write_image(a, root / "0", axes="cyx", scale=[1, 0.3, 0.3], units={"y": "micron", "x": "µm"},
+                             channel_names=["a", "b"], version="0.4", levels=1, progress=False)
+    omezarr_fast.write_image(b, root / "1", axes="yx", version="0.4", name="second", levels=1, progress=False)
+    (root / ".zgroup").write_text(json.dumps({"zarr_format": 2}))
+    (root / ".zattrs").write_text(json.dumps(ngff.bioformats2raw_attributes(version="0.4")))
+    (root / "OME").mkdir()
+    (root / "OME" / ".zgroup").write_text(json.dumps({"zarr_format": 2}))
+    (root / "OME" / ".zattrs").write_text(json.dumps(ngff.series_attributes(["0", "1"], version="0.4")))
+    (root / "OME" / "METADATA.ome.xml").write_text("<OME/>")
+    with open_file(root) as f:
+        assert f.format == "ome-zarr" and f.ome_xml == "<OME/>"
+        first, second = f.images
+        assert (first.series, second.series) == (0, 1)
+        assert first.axes == "cyx" and first.pixel_sizes == {"y": 0.3, "x": 0.3}
+        assert first.units == {"y": "micrometer", "x": "micrometer"}     # written as spelled, read normalised
+        assert [c.name for c in first.channels] == ["a", "b"] and "omero" in first.ngff
+        assert second.axes == "yx" and second.name == "second"
+        np.testing.assert_array_equal(first.data[:], a)
+        np.testing.assert_array_equal(second.data[:], b)
