@@ -124,8 +124,9 @@ def _match_ome_images(series, images: list[OmeImage]) -> list[OmeImage | None]:
 
 def _apply_ome(img: InputImage, ome: OmeImage, doc: OmeDocument) -> None:
     img.name = ome.name
-    img.pixel_sizes = dict(ome.pixel_sizes)
-    img.units = dict(ome.units)
+    present = img.axes or "zyx"     # PhysicalSizeZ of a 2-D image describes no axis of it
+    img.pixel_sizes = {a: v for a, v in ome.pixel_sizes.items() if a in present}
+    img.units = {a: v for a, v in ome.units.items() if a in present}
     img.time_increment, img.time_unit = ome.time_increment, ome.time_unit
     nc = img.shape[img.axes.index("c")] if img.axes and "c" in img.axes else 1
     if len(ome.channels) == nc:

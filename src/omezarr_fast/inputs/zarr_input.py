@@ -82,6 +82,10 @@ def _ome_image(group, attrs, meta, path: str, override, series: int) -> InputIma
     scale = list(ms.datasets[0].scale)
     if ms.transforms is not None:      # multiscale-wide transforms apply after each level's own
         scale = [a * b for a, b in zip(scale, ms.transforms.scale)]
+    if len(scale) != len(ms.axes) or len(ms.axes) != img.ndim:
+        img.notes.append(f"multiscales[0] has {len(ms.axes)} axes and a scale of {len(scale)} for a "
+                         f"{img.ndim}-d array; the physical sizes are left out")
+        scale = []
     for a, axis, s in zip(img.axes, ms.axes, scale):
         kind = TIME if a == "t" else SPACE
         unit = _unit(img, axis.unit, kind, f"{source}: axis {axis.name!r} unit") if axis.unit else None
@@ -123,6 +127,8 @@ def _bioformats2raw(node, meta, path: str, override) -> InputFile:
         if os.path.isfile(xml_path):
             with open(xml_path, encoding="utf-8") as f:
                 ome_xml = f.read()
+    if series and not (isinstance(series, list) and all(isinstance(s, str) for s in series)):
+        raise InputError(f"{path}: OME series must be a list of image group paths, got {series!r}")
     if not series:   # consecutively numbered groups 0/, 1/, ...
         series = []
         while str(len(series)) in node:
