@@ -288,3 +288,104 @@ def test_run_benchmark_restores_the_thread_count():
     cfg = bench.codec_grid("uint8", 1, zstd_levels=(1,), blosc_cnames=(), gzip_levels=(), uncompressed=False)
     bench.run_benchmark(np.zeros(64, np.uint8), cfg, chunk_shape=(16,), repeats=1, threads=before + 1)
     assert omezarr_fast.get_num_threads() == before
+
+
+# ---- what zarr would write; names that differ ------------------------------------------------------
+
+BLOSC_NO_TYPESIZE = [{"name": "bytes", "configuration": {"endian": "little"}},
+                     {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}}]
+
+
+def test_blosc_without_typesize_is_measured_as_zarr_writes_it():
+    from omezarr_fast.bench.runners import canonical
+
+    a = bench.synthetic_sample((2, 4, 64, 64))
+    chain = canonical(BLOSC_NO_TYPESIZE)
+    assert "typesize" not in chain[1]["configuration"]       # not zarr's dtype-less default of 1
+    report = bench.run_benchmark(a, [bench.make_config(chain)], chunk_shape=(1, 4, 64, 64), repeats=1,
+                                 threads=1)
+    (r,) = report.results
+    assert r.codecs[1]["configuration"]["typesize"] == 2      # uint16, as zarr.create_array would write
+    zarr = pytest.importorskip("zarr")
+    arr = zarr.create_array(zarr.storage.MemoryStore(), shape=a.shape, chunks=(1, 4, 64, 64), dtype=a.dtype,
+                            serializer=chain[0], compressors=[chain[1]])
+    assert list(arr.metadata.to_dict()["codecs"]) == r.codecs
+
+
+def test_identical_chains_once_and_clashing_names_told_apart():
+    from omezarr_fast.bench.runners import canonical
+
+    a = bench.synthetic_sample((2, 4, 64, 64))
+    grid = bench.codec_grid(a.dtype, 4, zstd_levels=(), blosc_cnames=("lz4",), blosc_shuffles=("shuffle",),
+                            blosc_clevels=(5,), gzip_levels=(), uncompressed=False)
+    typeless = bench.make_config(canonical(BLOSC_NO_TYPESIZE))
+    one = canonical([BLOSC_NO_TYPESIZE[0], {"name": "blosc", "configuration": {
+        "cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 1}}])
+    report = bench.run_benchmark(a, [*grid, typeless, bench.make_config(one)], chunk_shape=(1, 4, 64, 64),
+                                 repeats=1, threads=1)
+    names = [r.name for r in report.results]
+    # the typeless chain is the grid's typesize-2 chain: measured once; typesize 1 is a different row
+    assert names == ["blosc lz4/shuffle/5 (typesize=2)", "blosc lz4/shuffle/5 (typesize=1)"]
+    assert report.results[0].ratio != report.results[1].ratio
+
+
+def test_quick_grid_has_no_slow_zstd_levels():
+    levels = [c.codecs[-1]["configuration"]["level"] for c in bench.codec_grid("uint16", 3, **bench.QUICK)
+              if c.family == "zstd"]
+    assert levels and max(levels) < 19 and 3 in levels
+
+
+def test_memcpy_baseline_runs_native_and_restores_threads():
+    import omezarr_fast
+
+    before = omezarr_fast.get_num_threads()
+    chunks = [np.arange(1001, dtype=np.uint16).reshape(7, 143) + i for i in range(3)]   # 2002 B: 3 leaves a tail
+    r = bench.measure_memcpy(chunks, threads=3, repeats=1, min_time=0.001)
+    assert r.engine == "native" and r.raw_bytes == 3 * 2002 and r.ratio == 1.0
+    assert r.encode_1.median > 0 and r.decode_n.median > 0
+    assert omezarr_fast.get_num_threads() == before
+
+
+def test_plot_names_every_front_point_the_default_and_the_recommendation(tmp_path):
+    pytest.importorskip("matplotlib")
+    from omezarr_fast.bench import report as rep
+    from omezarr_fast.bench.pareto import mark_fronts
+
+    zstd3 = [{"name": "bytes", "configuration": {"endian": "little"}},
+             {"name": "zstd", "configuration": {"level": 3, "checksum": False}}]
+    # A crowded front: ten points within a few percent of each other.
+    results = [fake(f"c{i}", 2.0 + 0.02 * i, dec=1000 - 20 * i, enc=500 - 10 * i) for i in range(10)]
+    results.append(fake("zstd 3", 1.5, dec=300, enc=100))
+    results[-1].codecs = zstd3
+    mark_fronts(results)
+    report = bench.BenchReport("fake", False, (4, 4), "uint16", (4, 4), [(0, 0)], 32, 2, 1, results, None)
+    rec = bench.recommend(results, "balanced")
+    fig = rep.figure(report, rec)
+    for ax in fig.axes:
+        texts = [t.get_text() for t in ax.texts]
+        front = [r.name for r in results if r.pareto_decode] if ax is fig.axes[0] else \
+            [r.name for r in results if r.pareto_encode]
+        assert len(front) >= 10
+        for name in front:
+            assert any(t.startswith(name) for t in texts), (name, texts)
+        assert "zstd 3 (library default)" in texts
+        assert any(t == f"{rec.result.name} (recommended)" for t in texts)
+        stars = [ln for ln in ax.lines if ln.get_marker() == "*"]
+        assert len(stars) == 1 and list(stars[0].get_ydata()) == [rec.result.ratio]
+    rep.plot(report, tmp_path / "p.png", recommended=rec)
+    assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_progress_lines_when_not_a_terminal():
+    import io
+
+    from omezarr_fast.bench.report import progress_lines
+
+    out = io.StringIO()
+    a = bench.synthetic_sample((2, 4, 64, 64))
+    configs = bench.codec_grid(a.dtype, 4, zstd_levels=(1,), blosc_cnames=(), gzip_levels=(1,))
+    bench.run_benchmark(a, configs, chunk_shape=(1, 4, 64, 64), repeats=1, threads=1,
+                        progress=progress_lines(out, every=0))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "bench: 0/3 configurations measured; next: uncompressed"
+    assert lines[-1] == "bench: 3/3 configurations measured" and len(lines) == 4

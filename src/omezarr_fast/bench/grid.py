@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,8 +19,9 @@ BLOSC_SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 BLOSC_CLEVELS = (1, 5, 9)
 GZIP_LEVELS = (1, 5, 9)
 
-# A dozen points that span the trade-off, for a first look in seconds.
-QUICK = {"zstd_levels": (-1, 3, 9, 19), "blosc_cnames": ("lz4", "zstd"), "blosc_shuffles": ("shuffle",),
+# A dozen points that span the trade-off, for a first look in seconds (no zstd 19: at
+# a few MB/s it alone took most of a quick run).
+QUICK = {"zstd_levels": (-1, 3, 9), "blosc_cnames": ("lz4", "zstd"), "blosc_shuffles": ("shuffle",),
          "blosc_clevels": (5,), "gzip_levels": (1, 6)}
 
 
@@ -97,6 +98,57 @@ def family_of(codecs: list[dict]) -> str:
 
 def make_config(codecs: list[dict]) -> CodecConfig:
     return CodecConfig(describe(codecs), family_of(codecs), codecs)
+
+
+def as_measured(configs: Sequence[CodecConfig], chunk_shape, dtype) -> list[CodecConfig]:
+    """Each chain as zarr would write it for this chunk shape and dtype (a blosc chain without
+    typesize gets the dtype's size, as zarr gives it), identical chains once, names that differ.
+    """
+    from omezarr_fast.bench.runners import as_written
+
+    out, seen = [], set()
+    for cfg in configs:
+        try:
+            codecs = as_written(cfg.codecs, chunk_shape, dtype)
+        except BenchError:
+            codecs = cfg.codecs    # a chain zarr refuses (e.g. bytes without endian) the native engine may run
+        key = json.dumps(codecs, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(cfg if codecs == cfg.codecs else make_config(codecs))
+    return distinct_names(out)
+
+
+def _flat(codecs: list[dict]) -> dict[str, str]:
+    """'codec.key' -> JSON value for every configuration value of a chain (a codec alone: 'codec')."""
+    flat = {}
+    for c in codecs:
+        cfg = c.get("configuration") or {}
+        flat[c.get("name", "?")] = ""
+        for k, v in cfg.items():
+            flat[f"{c.get('name', '?')}.{k}"] = json.dumps(v, sort_keys=True)
+    return flat
+
+
+def distinct_names(configs: Sequence[CodecConfig]) -> list[CodecConfig]:
+    """Configurations whose short names clash get the settings that tell them apart appended,
+    e.g. 'blosc lz4/shuffle/5 (typesize=1)' next to 'blosc lz4/shuffle/5 (typesize=2)'."""
+    groups: dict[str, list[CodecConfig]] = {}
+    for c in configs:
+        groups.setdefault(c.name, []).append(c)
+    out = []
+    for c in configs:
+        group = groups[c.name]
+        if len(group) == 1:
+            out.append(c)
+            continue
+        mine = _flat(c.codecs)
+        others = [_flat(g.codecs) for g in group if g is not c]
+        keys = sorted(k for k in set(mine).union(*others) if any(o.get(k) != mine.get(k) for o in others))
+        parts = [f"{k.split('.', 1)[-1]}={mine[k]}" if "." in k else k for k in keys if k in mine]
+        out.append(replace(c, name=f"{c.name} ({', '.join(parts) or f'#{group.index(c) + 1}'})"))
+    return out
 
 
 def codec_grid(dtype, ndim: int, *, zstd_levels: Iterable[int] = ZSTD_LEVELS,

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import textwrap
 
 from omezarr_fast._util import require
@@ -116,28 +115,66 @@ def print_table(report, recommended=None, console=None) -> None:
                       highlight=False)
 
 
-def _label_front(ax, front, report) -> None:
-    """Names front points, skipping any too close to one already named (in axis fractions)."""
-    xs = [math.log10(max(r.speed(d), 1e-9)) for r in report.results for d in ("decode", "encode")]
-    ys = [r.ratio for r in report.results]
-    xspan, yspan = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    placed = []
-    for x, y, name in sorted(front, key=lambda p: -p[1]):
-        fx, fy = (math.log10(max(x, 1e-9)) - min(xs)) / xspan, (y - min(ys)) / yspan
-        if any(abs(fx - px) < 0.18 and abs(fy - py) < 0.06 for px, py in placed):
-            continue
-        placed.append((fx, fy))
-        right = fx > 0.7   # near the right edge: text to the left of the point
-        ax.annotate(name, (x, y), xytext=(-6 if right else 6, 4), textcoords="offset points", fontsize=7,
-                    ha="right" if right else "left", zorder=5)
+# What write_image / convert compress with unless told otherwise: labelled in the plot.
+DEFAULT_COMPRESSOR = {"name": "zstd", "configuration": {"level": 3, "checksum": False}}
+DEFAULT_LABEL = "library default"
 
 
-def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100) -> None:
-    """Ratio (y) against throughput (log x) on all threads: decode left, encode right.
+def is_library_default(result) -> bool:
+    """True for the chain the library writes by default: bytes + zstd level 3, nothing else."""
+    if not result.codecs:
+        return False
+    others = [c for c in result.codecs if c.get("name") != "bytes"]
+    return len(others) == 1 and others[0].get("name") == "zstd" and \
+        {"checksum": False, **(others[0].get("configuration") or {})} == DEFAULT_COMPRESSOR["configuration"]
 
-    One marker colour per codec family; Pareto-front points are ringed,
-    joined and named; the memcpy speed is a dashed vertical line.
-    """
+
+# Where a label may go relative to its point, in points, tried in this order.
+_OFFSETS = [(6, 4), (6, -11), (-6, 4), (-6, -11), (6, 15), (6, -22), (-6, 15), (-6, -22),
+            (6, 26), (6, -33), (-6, 26), (-6, -33), (6, 37), (6, -44), (-6, 37), (-6, -44)]
+_FONT = 7
+
+
+def place_labels(ax, items) -> list:
+    """Annotates every (x, y, text) item, choosing for each an offset where its text overlaps no
+    label placed before it (the highest ratio first); when none is free, the least crowded one,
+    with a leader line. Returns the annotations."""
+    fig = ax.figure
+    ax.autoscale_view()
+    px_per_pt = fig.dpi / 72.0
+    frame = ax.get_window_extent()
+    marker = 6 * px_per_pt     # the ringed markers are obstacles too
+    placed = [(px - marker, py - marker, px + marker, py + marker)
+              for px, py in (ax.transData.transform((x, y)) for x, y, _ in items)]
+    notes = []
+    for x, y, text in sorted(items, key=lambda it: -it[1]):
+        px, py = ax.transData.transform((x, y))
+        w, h = (0.62 * _FONT * len(text) + 2) * px_per_pt, (_FONT + 2) * px_per_pt
+        best = None
+        for dx, dy in _OFFSETS:
+            x0 = px + dx * px_per_pt - (w if dx < 0 else 0)
+            y0 = py + dy * px_per_pt
+            box = (x0, y0, x0 + w, y0 + h)
+            outside = box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1
+            overlap = sum(max(0, min(box[2], b[2]) - max(box[0], b[0])) *
+                          max(0, min(box[3], b[3]) - max(box[1], b[1])) for b in placed)
+            cost = overlap + (w * h if outside else 0)
+            if best is None or cost < best[0]:
+                best = (cost, dx, dy, box)
+            if cost == 0:
+                break
+        _, dx, dy, box = best
+        placed.append(box)
+        far = abs(dy) > 11
+        notes.append(ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=_FONT,
+                                 ha="right" if dx < 0 else "left", va="bottom", zorder=7,
+                                 bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+                                 arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "grey"} if far else None))
+    return notes
+
+
+def figure(report, recommended=None, width_px: int = 1400, height_px: int = 560, dpi: int = 100):
+    """The matplotlib Figure of :func:`plot` (for callers that want to change it before saving)."""
     matplotlib = _need("matplotlib")
     matplotlib.use("Agg")
     plt = _need("matplotlib.pyplot")
@@ -146,6 +183,7 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
     families = sorted({r.family for r in report.results})
     cmap = plt.get_cmap("tab20" if len(families) > 10 else "tab10")
     colors = {f: cmap(i % cmap.N) for i, f in enumerate(families)}
+    rec = recommended.result if recommended is not None else None
     for ax, direction in zip(axes, ("decode", "encode")):
         for fam in families:
             pts = [(r.speed(direction), r.ratio) for r in report.results if r.family == fam]
@@ -157,7 +195,9 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
                     label="Pareto front")
             ax.scatter([p[0] for p in front], [p[1] for p in front], s=90, facecolors="none",
                        edgecolors="black", linewidths=1.5, zorder=4)
-            _label_front(ax, front, report)
+        if rec is not None:
+            ax.plot([rec.speed(direction)], [rec.ratio], "*", ms=17, color="gold", markeredgecolor="black",
+                    zorder=6, label=f"recommended ({recommended.goal})")
         if report.memcpy is not None:
             ax.axvline(report.memcpy.speed(direction), color="grey", ls="--", lw=1, label="memcpy")
         ax.set_xscale("log")
@@ -165,11 +205,54 @@ def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 10
         ax.set_xlabel(f"{direction} throughput, MB/s of uncompressed data ({report.threads} threads)")
         ax.set_title(f"ratio vs {direction} speed")
         ax.grid(True, which="both", alpha=0.3)
+        # Every front point, the library default and the recommendation are named.
+        labels = {}
+        for r in report.results:
+            if getattr(r, f"pareto_{direction}") or r is rec or is_library_default(r):
+                extra = [DEFAULT_LABEL] if is_library_default(r) else []
+                extra += ["recommended"] if r is rec else []
+                labels[id(r)] = (r.speed(direction), r.ratio,
+                                 r.name + (f" ({', '.join(extra)})" if extra else ""))
+        place_labels(ax, list(labels.values()))
     axes[0].set_ylabel("compression ratio")
     axes[1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     title = textwrap.shorten(report.source, 120, placeholder="...")
     fig.suptitle(f"{title}\n{report.dtype} {report.shape}, chunks {report.chunk_shape}, "
                  f"{len(report.sampled_chunks)} chunks sampled; median of {report.repeats} repeat(s)", fontsize=9)
     fig.subplots_adjust(left=0.06, right=0.84, bottom=0.11, top=0.86, wspace=0.06)
+    return fig
+
+
+def plot(report, path, width_px: int = 1400, height_px: int = 560, dpi: int = 100, recommended=None) -> None:
+    """Ratio (y) against throughput (log x) on all threads: decode left, encode right.
+
+    One marker colour per codec family; Pareto-front points are ringed,
+    joined and all named; the library's default chain (zstd 3) is named as
+    such; ``recommended`` (a :class:`Recommendation`) is a gold star; the
+    memcpy speed is a dashed vertical line.
+    """
+    plt = _need("matplotlib.pyplot")
+    fig = figure(report, recommended, width_px, height_px, dpi)
     fig.savefig(path, dpi=dpi)   # no bbox_inches="tight": the file keeps the asked-for pixel size
     plt.close(fig)
+
+
+def progress_lines(stream=None, every: float = 2.0):
+    """A ``run_benchmark(progress=...)`` callback that prints plain lines, for a stderr that is not
+    a terminal (CI logs, ``2> log``): one line per configuration, at most one every ``every`` s,
+    and always the last."""
+    import sys
+    import time
+
+    out = stream if stream is not None else sys.stderr
+    last = [-float("inf")]
+
+    def progress(name: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < every:
+            return
+        last[0] = now
+        text = f"bench: {done}/{total} configurations measured" + (f"; next: {name}" if name else "")
+        print(text, file=out, flush=True)
+
+    return progress

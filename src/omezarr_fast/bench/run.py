@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omezarr_fast.bench.errors import BenchError
-from omezarr_fast.bench.grid import CodecConfig
+from omezarr_fast.bench.grid import CodecConfig, as_measured
 from omezarr_fast.bench.measure import Result, Stat, measure_config, measure_memcpy
 from omezarr_fast.bench.pareto import mark_fronts
 from omezarr_fast.bench.runners import Runner, make_runner
@@ -126,6 +126,8 @@ def _run(source, configs, chunk_shape, repeats, threads, time_budget, engine, ma
         kw["max_bytes"] = max_sample_bytes
     chunks, positions = sample_chunks(source.array, chunk, **kw)
     chunk = chunks[0].shape
+    # Measure what zarr would write for this array, not a dtype-less default (blosc typesize 1).
+    configs = as_measured(configs, chunk, chunks[0].dtype)
 
     # Every chain is compiled before any timing, so a bad one fails at once, not after minutes.
     if runner_factory is None:

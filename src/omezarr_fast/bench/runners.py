@@ -58,15 +58,61 @@ def codec_kind(name: str) -> str:
     return "array_bytes" if issubclass(cls, ArrayBytesCodec) else "bytes_bytes"
 
 
+# Configuration keys zarr fills in from the array's dtype when a chain leaves them out
+# (BloscCodec.evolve_from_array_spec): left out here, filled in by as_written().
+DTYPE_DEPENDENT = {"blosc": ("typesize", "shuffle")}
+
+
 def canonical(codecs: list[dict]) -> list[dict]:
-    """The chain as zarr writes it to zarr.json (defaults filled in), checked by zarr's codec classes."""
+    """The chain with zarr's defaults filled in, checked by zarr's codec classes.
+
+    Keys whose default depends on the array's dtype (blosc's typesize and
+    shuffle) stay out when the chain leaves them out: zarr would write the
+    dtype's values, not the codec's dtype-less default (typesize 1), and
+    :func:`as_written` fills them in once the dtype is known.
+    """
     out = []
     for i, c in enumerate(codecs):
         try:
-            out.append(_zarr_codec_class(c["name"]).from_dict(c).to_dict())
+            d = _zarr_codec_class(c["name"]).from_dict(c).to_dict()
         except (ValueError, TypeError, KeyError) as e:
             raise BenchError(f"codec {c['name']!r} (codecs[{i}]) has a bad configuration: {e}") from None
+        given = c.get("configuration") or {}
+        for key in DTYPE_DEPENDENT.get(c["name"], ()):
+            if key not in given:
+                (d.get("configuration") or {}).pop(key, None)
+        out.append(d)
     return out
+
+
+def zarr_chain(codecs: list[dict], chunk_shape, dtype):
+    """zarr's codec objects for a chain, evolved for the chunk as zarr does, with their ArraySpec."""
+    from zarr.core.array_spec import ArrayConfig, ArraySpec
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.codec_pipeline import codecs_from_list, evolve_codecs
+    from zarr.core.dtype import get_data_type_from_native_dtype
+
+    objs = []
+    for i, c in enumerate(codecs):
+        cls = _zarr_codec_class(c["name"])
+        try:
+            objs.append(cls.from_dict(c))
+        except (ValueError, TypeError, KeyError) as e:
+            raise BenchError(f"codec {c['name']!r} (codecs[{i}]) has a bad configuration: {e}") from None
+    try:
+        codecs_from_list(objs)
+        zdtype = get_data_type_from_native_dtype(np.dtype(dtype))
+        spec = ArraySpec(shape=tuple(chunk_shape), dtype=zdtype, fill_value=zdtype.default_scalar(),
+                         config=ArrayConfig.from_dict({}), prototype=default_buffer_prototype())
+        return tuple(evolve_codecs(tuple(objs), spec)), spec
+    except (ValueError, TypeError) as e:
+        raise BenchError(f"zarr cannot run the codec chain {[c['name'] for c in codecs]}: {e}") from None
+
+
+def as_written(codecs: list[dict], chunk_shape, dtype) -> list[dict]:
+    """The chain as zarr would write it to zarr.json for an array of this chunk shape and dtype."""
+    evolved, _ = zarr_chain(codecs, chunk_shape, dtype)
+    return [c.to_dict() for c in evolved]
 
 
 def is_array_bytes(name: str) -> bool:
@@ -83,18 +129,18 @@ class NativeRunner:
         self._outs = None
 
     def encode_batch(self, arrays, threads):
-        _use_threads(threads)
+        use_threads(threads)
         return self._codec.encode_batch(arrays)
 
     def decode_batch(self, datas, threads):
         # Decoding into the same buffers each time times the codec, not page faults of fresh memory.
         if self._outs is None or len(self._outs) != len(datas):
             self._outs = [np.empty(self._codec.chunk_shape, self._codec.dtype) for _ in datas]
-        _use_threads(threads)
+        use_threads(threads)
         return self._codec.decode_batch(datas, out=self._outs)
 
 
-def _use_threads(n: int) -> None:
+def use_threads(n: int) -> None:
     # Not restored after each call: resizing retires the pool's workers, and
     # that cost must stay out of the timed loops. run_benchmark restores the
     # caller's setting at the end.
@@ -108,29 +154,11 @@ class ZarrRunner:
     engine = "zarr"
 
     def __init__(self, codecs: list[dict], chunk_shape: tuple[int, ...], dtype):
-        from zarr.core.array_spec import ArrayConfig, ArraySpec
-        from zarr.core.buffer import default_buffer_prototype
         from zarr.core.chunk_utils import ChunkTransform
-        from zarr.core.codec_pipeline import codecs_from_list, evolve_codecs
-        from zarr.core.dtype import get_data_type_from_native_dtype
 
-        objs = []
-        for i, c in enumerate(codecs):
-            cls = _zarr_codec_class(c["name"])
-            try:
-                objs.append(cls.from_dict(c))
-            except (ValueError, TypeError, KeyError) as e:
-                raise BenchError(f"codec {c['name']!r} (codecs[{i}]) has a bad configuration: {e}") from None
-        try:
-            codecs_from_list(objs)
-            zdtype = get_data_type_from_native_dtype(np.dtype(dtype))
-            self._proto = default_buffer_prototype()
-            self._spec = ArraySpec(shape=tuple(chunk_shape), dtype=zdtype, fill_value=zdtype.default_scalar(),
-                                   config=ArrayConfig.from_dict({}), prototype=self._proto)
-            evolved = evolve_codecs(tuple(objs), self._spec)
-            self._transform = ChunkTransform(codecs=tuple(evolved))
-        except (ValueError, TypeError) as e:
-            raise BenchError(f"zarr cannot run the codec chain {[c['name'] for c in codecs]}: {e}") from None
+        evolved, self._spec = zarr_chain(codecs, chunk_shape, dtype)
+        self._proto = self._spec.prototype
+        self._transform = ChunkTransform(codecs=evolved)
 
     def _map(self, fn, items, threads):
         if threads <= 1:
