@@ -53,7 +53,7 @@ class Multiscale:
     datasets: list[Dataset]
     name: str | None = None
     type: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = None
     transforms: Transforms | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -78,7 +78,8 @@ class Multiscale:
         if self.type is not None:
             d["type"] = self.type
         if self.metadata is not None:
-            d["metadata"] = dict(self.metadata)
+            d["metadata"] = (dict(self.metadata) if isinstance(self.metadata, Mapping)
+                             else self.metadata)
         d.update(self.extra)
         return d
 
@@ -101,8 +102,14 @@ class Multiscale:
             transforms = Transforms.from_list(d["coordinateTransformations"],
                                               join_path(path, "coordinateTransformations"))
         extra = {k: v for k, v in d.items() if k not in _KNOWN}
-        return cls(axes, datasets, d.get("name"), d.get("type"), d.get("metadata"),
-                   transforms, extra)
+        # type and metadata SHOULD be a string and an object (no schema types them): other
+        # values validate with a warning, so they are kept as found, in extra
+        typ, meta = d.get("type"), d.get("metadata")
+        if "type" in d and not isinstance(typ, str):
+            extra["type"], typ = typ, None
+        if "metadata" in d and not isinstance(meta, Mapping):
+            extra["metadata"], meta = meta, None
+        return cls(axes, datasets, d.get("name"), typ, meta, transforms, extra)
 
 
 def method_metadata(method: str, description: str | None = None,

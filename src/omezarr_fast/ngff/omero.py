@@ -17,15 +17,20 @@ class Window:
     end: float
     min: float
     max: float
+    extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, float]:
-        return {"start": self.start, "end": self.end, "min": self.min, "max": self.max}
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "min": self.min, "max": self.max,
+                **self.extra}
 
 
 @dataclass
 class Channel:
-    color: str
-    window: Window
+    """One channel. ``color`` and ``window`` are required by the 0.4 schema and only expected
+    by the 0.5 one, so either may be ``None`` (absent) when read."""
+
+    color: str | None
+    window: Window | None
     label: str | None = None
     active: bool | None = True
     extra: dict[str, Any] = field(default_factory=dict)
@@ -34,35 +39,42 @@ class Channel:
         d: dict[str, Any] = {}
         if self.active is not None:
             d["active"] = self.active
-        d["color"] = self.color
+        if self.color is not None:
+            d["color"] = self.color
         if self.label is not None:
             d["label"] = self.label
-        d["window"] = self.window.to_dict()
+        if self.window is not None:
+            d["window"] = self.window.to_dict()
         d.update(self.extra)
         return d
 
     @classmethod
     def from_dict(cls, d: Any, path: str) -> Channel:
+        """Parse a channel; a missing ``color`` or ``window`` is ``None`` (validation, not
+        parsing, decides whether the version allows that), a malformed one is an error."""
         if not isinstance(d, Mapping):
             raise NgffError(path, "channel must be an object")
-        w = d.get("window")
-        wpath = join_path(path, "window")
-        if not isinstance(w, Mapping):
-            raise NgffError(wpath, "must be an object with start, end, min and max")
-        for k in ("start", "end", "min", "max"):
-            if k not in w:
-                raise NgffError(join_path(wpath, k), "missing")
-        if not isinstance(d.get("color"), str):
+        window = None
+        if "window" in d:
+            w = d["window"]
+            wpath = join_path(path, "window")
+            if not isinstance(w, Mapping):
+                raise NgffError(wpath, "must be an object with start, end, min and max")
+            for k in ("start", "end", "min", "max"):
+                if k not in w:
+                    raise NgffError(join_path(wpath, k), "missing")
+            window = Window(w["start"], w["end"], w["min"], w["max"],
+                            {k: v for k, v in w.items() if k not in ("start", "end", "min", "max")})
+        if "color" in d and not isinstance(d["color"], str):
             raise NgffError(join_path(path, "color"), "must be a string")
-        window = Window(w["start"], w["end"], w["min"], w["max"])
         extra = {k: v for k, v in d.items() if k not in ("color", "window", "label", "active")}
-        return cls(d["color"], window, d.get("label"), d.get("active"), extra)
+        return cls(d.get("color"), window, d.get("label"), d.get("active"), extra)
 
 
 @dataclass
 class Omero:
     channels: list[Channel]
-    rdefs: dict[str, Any] | None = None
+    rdefs: Mapping[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +94,10 @@ class Omero:
         channels = [Channel.from_dict(c, join_path(join_path(path, "channels"), i))
                     for i, c in enumerate(chans)]
         extra = {k: v for k, v in d.items() if k not in ("channels", "rdefs")}
-        return cls(channels, d.get("rdefs"), extra)
+        rdefs = d.get("rdefs")
+        if "rdefs" in d and not isinstance(rdefs, Mapping):
+            extra["rdefs"], rdefs = rdefs, None  # not typed by any schema: kept as found
+        return cls(channels, rdefs, extra)
 
 
 def build_omero(
