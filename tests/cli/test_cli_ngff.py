@@ -82,11 +82,18 @@ def test_validate_invalid(tmp_path):
 
 
 def test_validate_strict(tmp_path):
-    # no units: fine normally, a SHOULD violation in strict mode
+    # no units: a SHOULD the official strict schemas do not require, a warning either way
     path = write_image(np.zeros((16, 16), np.uint8), tmp_path / "s.zarr", progress=False)
     assert run("validate", path)[0] == 0
+    rc, out, err = run("validate", "--strict", path)
+    assert rc == 0 and "unit" in err
+    # no multiscale type: required by the strict schema, so an error in strict mode only
+    meta = json.loads((path / "zarr.json").read_text())
+    del meta["attributes"]["ome"]["multiscales"][0]["type"]
+    (path / "zarr.json").write_text(json.dumps(meta))
+    assert run("validate", path)[0] == 0
     rc, out, _ = run("validate", "--strict", "--json", path)
-    assert rc == 1 and "unit" in json.loads(out)["message"]
+    assert rc == 1 and "multiscales[0].type" in json.loads(out)["message"]
 
 
 # --help and usage errors run in-process: argparse behaviour needs no fresh interpreter.

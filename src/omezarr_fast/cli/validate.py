@@ -11,7 +11,10 @@ def register_validate(sub) -> None:
                     "against the 0.4/0.5 specification: the JSON schemas' rules plus the semantic "
                     "rules of the spec text. Exit status 0 when valid, 1 when not.")
     p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs)")
-    p.add_argument("--strict", action="store_true", help="also fail on the spec's SHOULDs (warnings)")
+    p.add_argument("--strict", action="store_true",
+                   help="also fail where the official strict schemas do (a multiscale's name, type and "
+                        "metadata, label colors, plate and acquisition names, 0.4 versions); other "
+                        "SHOULDs stay warnings")
     p.add_argument("--json", action="store_true",
                    help='print {"valid": bool, "message": str} (the ngff-spec conformance format)')
     p.set_defaults(func=cmd_validate)

@@ -56,8 +56,9 @@ class _Walker:
         self.result.warnings.append(Problem(path, message, node))
 
     def should(self, node: str, path: str, message: str) -> None:
-        (self.result.errors if self.strict else self.result.warnings).append(
-            Problem(path, message, node))
+        """A SHOULD about the hierarchy (no official schema sees one): a warning, in strict
+        mode too (``strict`` is what the official strict schemas require of each group)."""
+        self.result.warnings.append(Problem(path, message, node))
 
     def fs(self, node: str) -> str:
         return os.path.join(self.root, *node.split("/")) if node else self.root
@@ -117,6 +118,9 @@ class _Walker:
         if got is None:
             return
         model, version, ns = got
+        if model.image_label is not None and model.multiscales is None:
+            self.err(node, join_path(ns, "image-label"),
+                     "a label image group must also have 'multiscales'")
         if model.multiscales is not None:
             self.image(node, model, version, ns)
         if model.plate is not None:
