@@ -7,15 +7,18 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from omezarr_fast.errors import OutputExistsError
+
 __all__ = ["LineProgress", "optional_import", "prepare_path", "progress", "require"]
 
 
 def prepare_path(path, overwrite: bool) -> Path:
-    """``path`` as a Path, cleared first when it exists and ``overwrite`` (else FileExistsError)."""
+    """``path`` as a Path, cleared first when it exists and ``overwrite`` (else
+    :class:`~omezarr_fast.errors.OutputExistsError`, a FileExistsError)."""
     path = Path(path)
     if path.exists():
         if not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+            raise OutputExistsError(path)
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:

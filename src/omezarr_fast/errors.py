@@ -33,3 +33,12 @@ class StoreError(OSError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+class OutputExistsError(FileExistsError):
+    """The output path of a writer exists and ``overwrite`` was not given; ``.path`` names it
+    (the command line says ``--overwrite`` where the API says ``overwrite=True``)."""
+
+    def __init__(self, path):
+        super().__init__(f"{path} already exists; pass overwrite=True to replace it")
+        self.path = str(path)

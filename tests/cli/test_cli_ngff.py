@@ -57,7 +57,7 @@ def test_info_errors_are_one_line(tmp_path):
 def test_info_not_zarr(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.strip().count("\n") == 0 and "neither OME-Zarr metadata nor a zarr array" in err
+    assert err.strip().count("\n") == 0 and "no zarr metadata (zarr.json, .zgroup or .zarray)" in err
 
 
 def test_validate_valid(image):

@@ -9,6 +9,7 @@ exit with 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from omezarr_fast._version import __version__
@@ -31,13 +32,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_closed() -> int:
+    """The reader of our output went away (``omezarr-fast info x | head``): stop quietly, as
+    a Unix tool killed by SIGPIPE would (status 128 + 13), with no error message."""
+    # Python flushes stdout again at exit: point it at /dev/null so that cannot fail too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from omezarr_fast.bench.errors import BenchError
+    from omezarr_fast.errors import OutputExistsError
 
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here when the output was buffered
+    except BrokenPipeError:
+        return _stdout_closed()
+    except OutputExistsError as e:  # the API's message says overwrite=True
+        print(f"{PROG} {args.command}: error: {e.path} already exists; add --overwrite to replace it",
+              file=sys.stderr)
+        return 2
     except (BenchError, UserError, ValueError, TypeError, KeyError, FileExistsError) as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
         return 2

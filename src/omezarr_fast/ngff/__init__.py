@@ -28,6 +28,7 @@ from .attributes import (
     plate_attributes,
     read_attributes,
     read_metadata,
+    read_node,
     series_attributes,
     well_attributes,
 )
@@ -52,7 +53,7 @@ __all__ = [
     "build_plate", "build_well", "check_relative_path", "detect_version", "image_attributes",
     "label_image_attributes", "labels_attributes", "make_axes", "method_metadata",
     "parse_attributes", "plate_attributes", "pyramid_transforms", "read_attributes",
-    "read_metadata", "series_attributes", "upgrade_attributes", "validate", "validate_path",
+    "read_metadata", "read_node", "series_attributes", "upgrade_attributes", "validate", "validate_path",
     "well_attributes",
 ]
 

@@ -72,7 +72,13 @@ class _Walker:
         try:
             return read_node(self.fs(node))
         except FileNotFoundError:
-            self.err(parent, field_path, f"{node!r} not found")
+            if node:
+                self.err(parent, field_path, f"{node!r} not found")
+            elif os.path.exists(self.root):
+                self.err("", "", f"{self.root}: no zarr metadata (zarr.json, .zgroup, .zarray "
+                                 "or .zattrs)")
+            else:
+                self.err("", "", f"{self.root}: no such file or directory")
         except NgffError as e:
             self.err(node, e.path, e.message)
         return None

@@ -50,6 +50,9 @@ class Problem:
     def __str__(self) -> str:
         return ": ".join(x for x in (self.node, self.path, self.message) if x)
 
+    def to_json(self) -> dict[str, str]:
+        return {"node": self.node, "path": self.path, "message": self.message}
+
 
 @dataclass
 class ValidationResult:
@@ -74,8 +77,11 @@ class ValidationResult:
         return "\n".join(str(e) for e in self.errors)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"valid": bool, "message": str}``, the ngff-spec conformance runner's format."""
-        return {"valid": self.valid, "message": self.message}
+        """``{"valid": bool, "message": str}`` (the ngff-spec conformance runner's format),
+        plus ``version`` and every error and warning as ``{"node", "path", "message"}``."""
+        return {"valid": self.valid, "message": self.message, "version": self.version,
+                "errors": [e.to_json() for e in self.errors],
+                "warnings": [w.to_json() for w in self.warnings]}
 
     def raise_for_errors(self) -> None:
         """Raise :class:`NgffError` (a ``ValueError``) naming the first error's JSON path."""

@@ -39,8 +39,45 @@ def _codec_text(c: Any) -> str:
                                   if keep else "")
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _zarr_children(path: Path) -> list[str]:
+    """Names of the zarr groups and arrays directly inside ``path``."""
+    try:
+        entries = sorted(path.iterdir())
+    except OSError:
+        return []
+    return [p.name for p in entries if p.is_dir() and any(
+        (p / f).is_file() for f in ("zarr.json", ".zarray", ".zgroup"))]
+
+
+def _holding(path: Path) -> str:
+    children = _zarr_children(path)
+    if not children:
+        return ""
+    shown = ", ".join(children[:8]) + (", ..." if len(children) > 8 else "")
+    return f"; it holds {shown} (an interrupted write?)"
+
+
+def _node(path: Path) -> tuple[int, str, dict[str, Any]]:
+    """``(zarr_format, node_type, attributes)`` from the JSON metadata alone, or a ValueError
+    that says in one line what is there instead."""
+    try:
+        zarr_format, node_type, attrs, _ = ngff.read_node(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no zarr metadata (zarr.json, .zgroup or .zarray)"
+                         f"{_holding(path)}") from None
+    return zarr_format, node_type, attrs
+
+
 def _array(path: Path) -> dict[str, Any]:
-    a = zarr.open_array(str(path), mode="r")
+    try:
+        a = zarr.open_array(str(path), mode="r")
+    except Exception as e:  # noqa: BLE001 -- zarr raises pydantic, KeyError, ValueError, ...
+        raise ValueError(f"{path}: zarr cannot open the array: {_first_line(e)}") from None
     nbytes = a.nbytes
     disk = _disk_bytes(path)
     return {
@@ -53,22 +90,52 @@ def _array(path: Path) -> dict[str, Any]:
     }
 
 
+def _level(path: Path, index: int, ds: ngff.Dataset) -> dict[str, Any]:
+    lpath = path / ds.path
+    if not lpath.exists():
+        raise ValueError(f"{path}: level {index} ({ds.path!r}) is in the metadata but not on "
+                         "disk (an interrupted write?)")
+    node_type = _node(lpath)[1]
+    if node_type != "array":
+        raise ValueError(f"{lpath}: level {index} is a zarr {node_type}, not an array")
+    level = _array(lpath)
+    level["level_path"] = ds.path
+    level["scale"] = ds.transforms.scale
+    level["translation"] = ds.transforms.translation
+    return level
+
+
+def _part(path: Path) -> dict[str, Any]:
+    """describe() of a node inside the one asked about (a label, a plate's field): a broken
+    one is reported in place instead of hiding everything else."""
+    try:
+        return describe(path)
+    except (ValueError, OSError) as e:
+        return {"path": str(path), "kind": "error", "error": _first_line(e)}
+
+
 def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A JSON-able description of the node at ``path`` and what it contains."""
+    """A JSON-able description of the node at ``path`` and what it contains.
+
+    Raises FileNotFoundError when nothing is at ``path``, and a one-line ValueError when
+    what is there cannot be described (no zarr metadata, invalid JSON, unparsable OME
+    metadata, a level missing on disk).
+    """
     path = Path(path)
+    if path.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray") and path.is_file():
+        path = path.parent
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    try:
-        attrs = ngff.read_attributes(path)
-    except (ValueError, OSError):
-        attrs = None
-    version = ngff.detect_version(attrs) if attrs else None
+    _zarr_format, node_type, attrs = _node(path)
+    if node_type == "array":
+        return {"kind": "array", **_array(path)}
+    version = ngff.detect_version(attrs)
     if version is None:
-        try:
-            return {"kind": "array", **_array(path)}
-        except Exception as e:  # noqa: BLE001 -- zarr raises several types for "not an array"
-            raise ValueError(f"{path}: neither OME-Zarr metadata nor a zarr array ({e})") from None
-    meta = ngff.parse_attributes(attrs)
+        raise ValueError(f"{path}: a zarr group without OME-Zarr metadata{_holding(path)}")
+    try:
+        meta = ngff.parse_attributes(attrs)
+    except ngff.NgffError as e:
+        raise ValueError(f"{path}: unreadable OME-Zarr {version} metadata: {e}") from None
     out: dict[str, Any] = {"path": str(path), "version": version}
     if meta.multiscales:
         ms = meta.multiscales[0]
@@ -76,13 +143,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         out["name"] = ms.name
         out["axes"] = [{"name": a.name, "type": a.type, "unit": a.unit} for a in ms.axes]
         out["method"] = ms.type
-        out["levels"] = []
-        for ds in ms.datasets:
-            level = _array(path / ds.path)
-            level["level_path"] = ds.path
-            level["scale"] = ds.transforms.scale
-            level["translation"] = ds.transforms.translation
-            out["levels"].append(level)
+        out["levels"] = [_level(path, i, ds) for i, ds in enumerate(ms.datasets)]
         if meta.omero is not None:
             out["channels"] = [c.label for c in meta.omero.channels]
         lp = path / "labels"
@@ -91,14 +152,13 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
                 names = ngff.read_metadata(lp).labels or []
             except (ValueError, OSError):
                 names = []
-            out["labels"] = [describe(lp / n) for n in names]
+            out["labels"] = [_part(lp / n) for n in names]
     elif meta.plate is not None:
-        out["kind"] = "plate"
-        out["name"] = meta.plate.name
-        out["wells"] = [w.path for w in meta.plate.wells]
+        out.update(_plate(path, meta.plate))
     elif meta.well is not None:
         out["kind"] = "well"
-        out["images"] = [i.path for i in meta.well.images]
+        out["fields"] = [{"path": im.path, "acquisition": im.acquisition,
+                          "image": _part(path / im.path)} for im in meta.well.images]
     elif meta.labels is not None:
         out["kind"] = "labels"
         out["labels"] = list(meta.labels)
@@ -111,6 +171,31 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         out["kind"] = "group"
     return out
+
+
+def _plate(path: Path, plate: ngff.Plate) -> dict[str, Any]:
+    """A plate: its rows, columns and acquisitions, and every well's fields with their images."""
+    wells = []
+    for w in plate.wells:
+        well: dict[str, Any] = {"path": w.path, "row": plate.rows[w.row_index]
+                                if w.row_index < len(plate.rows) else None,
+                                "column": plate.columns[w.column_index]
+                                if w.column_index < len(plate.columns) else None}
+        try:
+            images = ngff.read_metadata(path / w.path).well
+            if images is None:
+                raise ValueError("no 'well' metadata")
+        except (ValueError, OSError) as e:
+            well["error"] = f"{path / w.path}: {_first_line(e)}"
+            wells.append(well)
+            continue
+        well["fields"] = [{"path": im.path, "acquisition": im.acquisition,
+                           "image": _part(path / w.path / im.path)} for im in images.images]
+        wells.append(well)
+    return {"kind": "plate", "name": plate.name, "rows": list(plate.rows),
+            "columns": list(plate.columns), "field_count": plate.field_count,
+            "acquisitions": [dict(a) for a in plate.acquisitions or [] if isinstance(a, dict)],
+            "wells": wells}
 
 
 def _size(n: int | None) -> str:
@@ -130,9 +215,11 @@ def _tuple(v) -> str:
 def format_description(d: dict[str, Any], indent: str = "") -> str:
     """Plain-text rendering of :func:`describe` (one node per block, levels as a table)."""
     lines = []
+    if d["kind"] == "error":
+        return f"{indent}{d['path']}: error: {d['error']}"
     if d["kind"] == "array":
         lines.append(f"{indent}{d['path']}: zarr v{d['zarr_format']} array")
-        lines += _level_table([d], indent + "  ", with_path=False)
+        lines += _table(*_level_rows([d], with_path=False), indent + "  ")
         return "\n".join(lines)
     head = f"{indent}{d['path']}: OME-Zarr {d['version']} {d['kind']}"
     if d.get("name"):
@@ -143,20 +230,79 @@ def format_description(d: dict[str, Any], indent: str = "") -> str:
         lines.append(f"{indent}  axes: {axes}" + (f"; method: {d['method']}" if d.get("method") else ""))
         if d.get("channels"):
             lines.append(f"{indent}  channels: {', '.join(str(c) for c in d['channels'])}")
-        lines += _level_table(d["levels"], indent + "  ", with_path=True)
+        lines += _table(*_level_rows(d["levels"], with_path=True), indent + "  ")
         total = sum(lv["bytes_on_disk"] for lv in d["levels"])
         lines.append(f"{indent}  total on disk: {_size(total)}")
         for lab in d.get("labels", []):
             lines.append(format_description(lab, indent + "  "))
-    for key in ("wells", "images", "series"):
-        if key in d:
-            lines.append(f"{indent}  {key}: {', '.join(d[key])}")
+    if d["kind"] == "plate":
+        lines += _plate_lines(d, indent + "  ")
+    if d["kind"] == "well":
+        fields = [("", f) for f in d["fields"]]
+        lines.append(f"{indent}  fields: {len(fields)}")
+        lines += _fields_table(fields, indent + "  ", with_well=False)
+    if "series" in d:
+        lines.append(f"{indent}  series: {', '.join(d['series'])}")
     if d["kind"] == "labels":
         lines.append(f"{indent}  labels: {', '.join(d['labels'])}")
     return "\n".join(lines)
 
 
-def _level_table(levels, indent, with_path):
+def _names(names: list[str]) -> str:
+    return f"{', '.join(names)} ({len(names)})" if len(names) <= 24 else \
+        f"{', '.join(names[:12])}, ..., {names[-1]} ({len(names)})"
+
+
+def _plate_lines(d: dict[str, Any], indent: str) -> list[str]:
+    fields = [(w["path"], f) for w in d["wells"] for f in w.get("fields", [])]
+    per_well = f" (field_count {d['field_count']})" if d.get("field_count") else ""
+    lines = [f"{indent}rows: {_names(d['rows'])}",
+             f"{indent}columns: {_names(d['columns'])}",
+             f"{indent}wells: {len(d['wells'])} of {len(d['rows']) * len(d['columns'])}; "
+             f"fields: {len(fields)}{per_well}"]
+    if d["acquisitions"]:
+        acq = ", ".join(str(a.get("id")) + (f" {a['name']!r}" if a.get("name") else "")
+                        for a in d["acquisitions"])
+        lines.append(f"{indent}acquisitions: {acq}")
+    lines += _fields_table(fields, indent, with_well=True)
+    for w in d["wells"]:
+        if "error" in w:
+            lines.append(f"{indent}well {w['path']}: error: {w['error']}")
+    return lines
+
+
+def _fields_table(fields, indent: str, with_well: bool) -> list[str]:
+    """One row per field image: where it is, its axes and levels (level 0 .. smallest)."""
+    header = (["well"] if with_well else []) + [
+        "field", "acquisition", "axes", "levels", "shape (level 0 .. last)", "dtype", "chunks",
+        "shards", "codecs", "on disk"]
+    rows, errors = [], []
+    total = 0
+    for well, f in fields:
+        img = f["image"]
+        where = ([well] if with_well else []) + [
+            f["path"], "-" if f.get("acquisition") is None else str(f["acquisition"])]
+        if img["kind"] == "error":
+            errors.append(f"{indent}{img['path']}: error: {img['error']}")
+            continue
+        levels = img.get("levels") or []
+        if not levels:
+            rows.append(where + [img["kind"]] + [""] * (len(header) - len(where) - 1))
+            continue
+        first, last = levels[0], levels[-1]
+        shapes = _tuple(first["shape"]) + ("" if len(levels) == 1 else f" .. {_tuple(last['shape'])}")
+        disk = sum(lv["bytes_on_disk"] for lv in levels)
+        total += disk
+        rows.append(where + ["".join(a["name"] for a in img["axes"]), str(len(levels)), shapes,
+                             first["dtype"], _tuple(first["chunks"]), _tuple(first["shards"]),
+                             ",".join(first["codecs"]) or "none", _size(disk)])
+    out = _table(header, rows, indent) if rows else []
+    if rows:
+        out.append(f"{indent}total on disk: {_size(total)}")
+    return out + errors
+
+
+def _level_rows(levels, with_path):
     header = (["level"] if with_path else []) + ["shape", "dtype", "chunks", "shards", "codecs",
                                                  "on disk", "ratio"]
     rows = []
@@ -165,6 +311,10 @@ def _level_table(levels, indent, with_path):
             _tuple(lv["shape"]), lv["dtype"], _tuple(lv["chunks"]), _tuple(lv["shards"]),
             ",".join(lv["codecs"]) or "none", _size(lv["bytes_on_disk"]),
             "-" if lv["ratio"] is None else f"{lv['ratio']:.2f}"])
+    return header, rows
+
+
+def _table(header, rows, indent):
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
             for r in [header] + rows]
