@@ -22,8 +22,7 @@ static const char *bb_name(int kind) {
 static size_t swap_unit(const ozf_chain *c) { return c->swapsize ? c->swapsize : c->itemsize; }
 
 int ozf_chain_check(const ozf_chain *c, ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+    ozf_ok(st);
     if (c->ndim < 0 || c->ndim > OZF_MAXDIM)
         return ozf_fail(st, OZF_EINVAL, "chunk has %d dimensions, at most %d supported", c->ndim, OZF_MAXDIM);
     if (c->itemsize < 1) return ozf_fail(st, OZF_EINVAL, "itemsize must be >= 1");
@@ -114,9 +113,14 @@ static size_t bound_after(const ozf_chain *c, int k) {
 
 size_t ozf_chain_encode_bound(const ozf_chain *c) { return bound_after(c, c->n_bb); }
 
+size_t ozf_chain_read_bound(const ozf_chain *c) {
+    size_t n = ozf_chain_encode_bound(c), slack = (n / 16) + ((size_t)64 << 10);
+    return n > SIZE_MAX - slack ? SIZE_MAX : n + slack;
+}
+
 int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
                   size_t dstcap, size_t *dstlen, ozf_status *st) {
-    st->code = OZF_OK;
+    ozf_ok(st);
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_encode(b, src, n, dst, dstcap, dstlen, st);
@@ -145,7 +149,7 @@ size_t ozf_bb_decoded_size(const ozf_bb_codec *b, const uint8_t *src, size_t n) 
 int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
                   size_t *dstlen, ozf_status *st) {
     size_t cap = *dstlen;
-    st->code = OZF_OK;
+    ozf_ok(st);
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_decode(src, n, dst, cap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_decode(src, n, dst, cap, dstlen, st);
@@ -323,14 +327,10 @@ static int is_identity(const ozf_chain *c) {
 
 /* ---- the whole chain ---- */
 
-int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint8_t *dst,
-                     ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+static int chain_decode(const ozf_chain *c, ozf_tls *t, const uint8_t *src, size_t srclen,
+                        uint8_t *dst, ozf_status *st) {
     size_t nbytes = ozf_chain_nbytes(c);
     int post = !is_identity(c) || (c->byteswap && swap_unit(c) > 1);
-    ozf_tls *t = ozf_tls_get();
-    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
     const uint8_t *cur = src;
     size_t curlen = srclen;
     int which = 0;
@@ -363,13 +363,9 @@ int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint
     return OZF_OK;
 }
 
-int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_t dstcap,
-                     size_t *dstlen, ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+static int chain_encode(const ozf_chain *c, ozf_tls *t, const uint8_t *src, uint8_t *dst,
+                        size_t dstcap, size_t *dstlen, ozf_status *st) {
     size_t nbytes = ozf_chain_nbytes(c);
-    ozf_tls *t = ozf_tls_get();
-    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
     const uint8_t *cur = src;
     int which = 0;
     int swap = c->byteswap && swap_unit(c) > 1;
@@ -411,6 +407,29 @@ int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_
     return OZF_OK;
 }
 
+/* The public forms release scratch above OZF_SCRATCH_KEEP once done. */
+int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint8_t *dst,
+                     ozf_status *st) {
+    ozf_ok(st);
+    ozf_tls *t = ozf_tls_get();
+    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
+    int rc = chain_decode(c, t, src, srclen, dst, st);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN0);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN1);
+    return rc;
+}
+
+int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_t dstcap,
+                     size_t *dstlen, ozf_status *st) {
+    ozf_ok(st);
+    ozf_tls *t = ozf_tls_get();
+    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
+    int rc = chain_encode(c, t, src, dst, dstcap, dstlen, st);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN0);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN1);
+    return rc;
+}
+
 /* ---- batches on the thread pool ---- */
 
 typedef struct {
@@ -447,17 +466,11 @@ static void encode_some(void *p, size_t t) {
         ozf_chain_encode(b->c, b->src[i], b->dst[i], b->dstcap, &b->dstlen[i], &b->st[i]);
 }
 
-static size_t count_failed(const ozf_status *st, size_t n) {
-    size_t failed = 0;
-    for (size_t i = 0; i < n; i++) failed += st[i].code != OZF_OK;
-    return failed;
-}
-
 size_t ozf_chain_decode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
                               const size_t *srclen, uint8_t *const *dst, ozf_status *st) {
     batch_ctx b = {c, src, srclen, dst, 0, NULL, st, n, grain_for(c, n)};
     ozf_parallel_for((n + b.grain - 1) / b.grain, decode_some, &b);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
 }
 
 size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
@@ -465,5 +478,5 @@ size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const
                               ozf_status *st) {
     batch_ctx b = {c, src, NULL, dst, dstcap, dstlen, st, n, grain_for(c, n)};
     ozf_parallel_for((n + b.grain - 1) / b.grain, encode_some, &b);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
 }

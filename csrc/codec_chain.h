@@ -16,9 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "status.h"
+
 #define OZF_MAXDIM 32
 #define OZF_MAX_BB 8
-#define OZF_ERRLEN 160
 
 enum ozf_bb_kind { OZF_ZSTD = 1, OZF_BLOSC = 2, OZF_GZIP = 3, OZF_CRC32C = 4 };
 enum ozf_blosc_cname { OZF_BLOSC_LZ4 = 0, OZF_BLOSC_LZ4HC, OZF_BLOSC_BLOSCLZ, OZF_BLOSC_ZSTD, OZF_BLOSC_ZLIB };
@@ -46,13 +47,6 @@ typedef struct {
     size_t swapsize;            /* byteswap unit: itemsize/2 for complex; 0 = itemsize */
 } ozf_chain;
 
-typedef struct {
-    int code;                   /* 0 ok; otherwise an OZF_E* value */
-    char msg[OZF_ERRLEN];       /* human readable, names the failing codec */
-} ozf_status;
-
-enum { OZF_OK = 0, OZF_EINVAL = 1, OZF_ECORRUPT = 2, OZF_ECHECKSUM = 3, OZF_ENOMEM = 4, OZF_ESIZE = 5 };
-
 /* Validates c; on error fills st and returns its code. */
 int ozf_chain_check(const ozf_chain *c, ozf_status *st);
 
@@ -61,6 +55,12 @@ size_t ozf_chain_nbytes(const ozf_chain *c);
 
 /* Upper bound of one encoded chunk; size dst for encode with it. */
 size_t ozf_chain_encode_bound(const ozf_chain *c);
+
+/* The most encoded bytes a stored chunk may hold to be read at all: the
+ * encode bound plus slack for other writers' framing (a gzip header with a
+ * file name, a zstd frame of smaller blocks).  A file larger than this is
+ * refused before it is read. */
+size_t ozf_chain_read_bound(const ozf_chain *c);
 
 /* Decodes src into dst, which holds exactly ozf_chain_nbytes(c) bytes.
  * Never writes past dst nor allocates more than a small multiple of the

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "codec_chain.h"
+#include "status.h"
 
 #define OZF_SHARD_EMPTY UINT64_MAX
 
@@ -47,8 +48,10 @@ size_t ozf_shard_index_size(size_t n, int checksum);
 /* Parses and validates an index.  shard_len is the whole shard's size
  * (UINT64_MAX if unknown); index_lo..index_hi is where the index sits in the
  * shard.  Errors (OZF_ECHECKSUM, OZF_ECORRUPT): wrong checksum, half-empty
- * entries, chunks past the end of the shard, chunks overlapping each other
- * or the index.  pairs receives 2n values (OZF_SHARD_EMPTY marks empty). */
+ * entries, chunks past the end of the shard or overlapping the index.  Chunks
+ * may share or overlap bytes with each other (readers accept that; writers
+ * here never produce it).  pairs receives 2n values (OZF_SHARD_EMPTY marks
+ * empty).  Allocates nothing. */
 int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
                            uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
                            uint64_t *pairs, ozf_status *st);
@@ -64,12 +67,13 @@ void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int b
 size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out);
 
-/* Read task: decode src (NULL: the chunk is missing, use the fill value) and
- * copy the box out of it. */
 /* Read task: the encoded chunk is src[0..srclen), or, with fd >= 0, the
  * srclen bytes at offset in that open file (read by the task itself into a
  * per-thread buffer, so no compressed copy of a whole shard is held).
- * src == NULL and fd < 0: a missing chunk, filled with the fill value. */
+ * src == NULL and fd < 0: a missing chunk, filled with the fill value.
+ * Every task either fills its whole box or fails: a source of 0 bytes, one
+ * longer than ozf_chain_read_bound (refused before it is read), a short
+ * file (OZF_ECORRUPT) or a read error (OZF_EIO) all fail. */
 typedef struct {
     const uint8_t *src;
     size_t srclen;

@@ -96,10 +96,11 @@ static void atfork_child(void) {
 }
 static void install_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
-/* Starts workers up to wanted-1; lock held.  Returns -1 if none could start. */
+/* Starts workers up to wanted-1; lock held.  Returns OZF_EIO if none could
+ * start. */
 static int ensure_workers(void) {
     pthread_once(&atfork_once, install_atfork);
-    int rc = 0;
+    int rc = OZF_OK;
     while (pool.started < pool.wanted - 1) {
         pthread_t t;
         pthread_attr_t attr;
@@ -107,7 +108,7 @@ static int ensure_workers(void) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int err = pthread_create(&t, &attr, worker, (void *)(size_t)pool.generation);
         pthread_attr_destroy(&attr);
-        if (err) { rc = pool.started ? 0 : -1; break; }
+        if (err) { rc = pool.started ? OZF_OK : OZF_EIO; break; }
         pool.started++;
     }
     return rc;
@@ -135,13 +136,13 @@ int ozf_pool_get_threads(void) {
 }
 
 int ozf_parallel_for(size_t n, ozf_task_fn fn, void *ctx) {
-    if (n == 0) return 0;
-    int rc = 0;
+    if (n == 0) return OZF_OK;
+    int rc = OZF_OK;
     pthread_mutex_lock(&pool.lock);
     if (n == 1 || pool.wanted <= 1) {
         pthread_mutex_unlock(&pool.lock);
         for (size_t i = 0; i < n; i++) fn(ctx, i);
-        return 0;
+        return OZF_OK;
     }
     rc = ensure_workers();
     job_t j;

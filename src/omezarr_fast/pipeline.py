@@ -24,7 +24,6 @@ import asyncio
 import logging
 import math
 import os
-import stat
 import sys
 from collections import deque
 from contextlib import suppress
@@ -48,7 +47,7 @@ from zarr.storage._common import StorePath
 
 from omezarr_fast import _native, _retry
 from omezarr_fast._background import Background
-from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.errors import ChunkError, CodecError, UnsafePathError
 
 __all__ = ["CodecPipeline", "pipeline_info"]
 
@@ -273,26 +272,38 @@ def _open_local(plan: _Plan, batch) -> tuple[list, list[int]]:
     """Sources for local files that C reads itself: (fd, 0, size) per chunk,
     or (index pairs, fd) per shard after reading and checking its index.
     None for a missing key (as LocalStore: missing, a directory, or under a
-    non-directory).  Returns the sources and the fds to close after decoding."""
+    non-directory).  Files open under the native reader's policy
+    (csrc/fileio.h): a key that resolves outside the store's root, or is not a
+    regular file, is a ChunkError, as is a chunk file larger than a chunk can
+    be (refused before it is read).  Returns the sources and the fds to close
+    after decoding."""
     sk = plan.shard
     sources: list[Any] = []
     fds: list[int] = []
+    keys = [b[0].path for b in batch]
+    by_root: dict[str, list[int]] = {}
+    for i, b in enumerate(batch):
+        b[0].store._ensure_open_sync()
+        by_root.setdefault(str(b[0].store.root), []).append(i)
+    opened: list[Any] = [None] * len(batch)
     try:
-        for b in batch:
-            store, key = b[0].store, b[0].path
-            store._ensure_open_sync()
+        for root, idx in by_root.items():
             try:
-                fd = os.open(os.path.join(store.root, key), os.O_RDONLY | os.O_CLOEXEC)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                for i, got in zip(idx, _native.open_files(root, [keys[i] for i in idx])):
+                    opened[i] = got
+                    if got is not None:
+                        fds.append(got[0])
+            except (UnsafePathError, OSError) as e:
+                key = keys[idx[e.index]]
+                if isinstance(e, UnsafePathError):
+                    raise ChunkError(f"chunk {key!r}: {e}", key) from None
+                raise OSError(e.errno, f"chunk {key!r}: {e.strerror}") from None
+        for key, got in zip(keys, opened):
+            if got is None:
                 sources.append(None)
                 continue
-            fds.append(fd)
-            st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                sources.append(None)
-                continue
-            size = st.st_size
-            if sk is None:
+            fd, size = got
+            if sk is None:  # C refuses a size no chunk can have before reading it
                 sources.append((fd, 0, size))
                 continue
             if size < sk.index_size:
@@ -324,16 +335,17 @@ class _IO:
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
         out: list[Any] = [None] * len(reqs)
         local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
-        if local:
-            roots = {}  # pathlib joins cost more than the reads they name
-            for i in local:
-                store = reqs[i][0].store
-                if id(store) not in roots:
-                    store._ensure_open_sync()
-                    roots[id(store)] = os.fsencode(store.root) + b"/"
-            got = _native.read_files([(roots[id(reqs[i][0].store)] + reqs[i][0].path.encode(),
-                                       *_span(reqs[i][1])) for i in local])
-            for i, g in zip(local, got):
+        by_root: dict[str, list[int]] = {}
+        for i in local:
+            reqs[i][0].store._ensure_open_sync()
+            by_root.setdefault(str(reqs[i][0].store.root), []).append(i)
+        for root, idx in by_root.items():  # keys resolve inside their store's root (csrc/fileio.h)
+            try:
+                got = _native.read_files([(reqs[i][0].path, *_span(reqs[i][1])) for i in idx], root)
+            except UnsafePathError as e:
+                key = reqs[idx[e.index]][0].path
+                raise ChunkError(f"chunk {key!r}: {e}", key) from None
+            for i, g in zip(idx, got):
                 out[i] = g
         pending = []
         for i, (sp, br) in enumerate(reqs):
@@ -457,8 +469,9 @@ class CodecPipeline(FusedCodecPipeline):
         cps = shard_kernel.chunks_per_shard
         order = getattr(sc, "subchunk_write_order", "lexicographic")
         if order != "lexicographic" and hasattr(sc, "_subchunk_order_iter"):
-            shard_kernel.set_order([int(np.ravel_multi_index(c, cps))
-                                    for c in sc._subchunk_order_iter(cps, order)])
+            # A table of every inner chunk: built on the first write, never for a read.
+            shard_kernel.set_order(lambda: [int(np.ravel_multi_index(c, cps))
+                                            for c in sc._subchunk_order_iter(cps, order)])
         return _Plan(kernel, shard_kernel, dt_out)
 
     def _native_batch(self, batch, buf: NDBuffer) -> tuple[_Plan, np.ndarray] | str:
