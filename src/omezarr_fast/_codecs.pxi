@@ -218,12 +218,13 @@ cdef class NativeChain:
     """A compiled codec chain over C-contiguous buffers (any dtype; only the
     bytes count).  The public wrapper is omezarr_fast.native.ChunkCodec."""
     cdef ozf_chain c
-    cdef readonly size_t nbytes, bound
+    cdef readonly size_t nbytes, bound, read_bound
 
     def __cinit__(self, list codecs, tuple chunk_shape, dtype):
         fill_chain(&self.c, codecs, chunk_shape, dtype)
         self.nbytes = ozf_chain_nbytes(&self.c)
         self.bound = ozf_chain_encode_bound(&self.c)
+        self.read_bound = ozf_chain_read_bound(&self.c)
 
     def encode(self, src):
         """src: one chunk, C-ordered -> encoded 1-d uint8 array."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
 from omezarr_fast._background import Background
 from omezarr_fast.image import (
     _compressors,
@@ -53,6 +53,7 @@ def _walk(root: Path):
     while stack:
         rel = stack.pop()
         here = root / rel if rel else root
+        safepath.check_node(root, here)
         if (here / "zarr.json").is_file():
             raise ValueError(f"{here}: a zarr v3 node; the source must be OME-Zarr 0.4 (zarr v2)")
         if (here / ".zarray").is_file():
@@ -74,6 +75,8 @@ def _walk(root: Path):
         with os.scandir(here) as it:
             for entry in it:
                 child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_symlink():  # not followed, but one that leads out is an error
+                    safepath.check_inside(root, entry.path)
                 if entry.is_dir(follow_symlinks=False):
                     children.append(child)
                 elif entry.is_file(follow_symlinks=False) and entry.name not in _V2_FILES:
@@ -211,16 +214,21 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
     sharding_indexed index (C order, offset/nbytes little endian, crc32c)."""
     from omezarr_fast._native import crc32c
 
+    from omezarr_fast.native import ChunkCodec
+
     shape, chunks = tuple(src.shape), tuple(src.chunks)
     grid = [-(-n // c) for n, c in zip(shape, chunks)]
     shards = dst.shards
+    # Chunk files open under safepath's rule, refused above what a chunk can hold.
+    bound = ChunkCodec([c.to_dict() for c in dst.compressors], chunks, src.dtype).read_bound
     if shards is None:
         for idx in np.ndindex(*grid):
-            f = src_dir / src.metadata.encode_chunk_key(idx)
-            if f.is_file():
+            f = safepath.open_file(src_dir, src.metadata.encode_chunk_key(idx), bound)
+            if f is not None:
                 out = dst_dir / dst.metadata.encode_chunk_key(idx)
                 out.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(f, out)
+                with f, open(out, "wb") as g:
+                    shutil.copyfileobj(f, g)
             if bar is not None:
                 bar[0].advance(bar[1])
         return
@@ -232,10 +240,11 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
             idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
             if any(i >= g for i, g in zip(idx, grid)):
                 continue
-            try:
-                data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
-            except FileNotFoundError:  # never written: the fill value, empty in the shard
+            f = safepath.open_file(src_dir, src.metadata.encode_chunk_key(idx), bound)
+            if f is None:  # never written: the fill value, empty in the shard
                 continue
+            with f:
+                data = f.read()
             pairs[k] = (offset, len(data))
             offset += len(data)
             parts.append(data)
