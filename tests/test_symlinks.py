@@ -239,16 +239,29 @@ def test_safepath_rules(tmp_path):
     (root / "f").write_bytes(b"x" * 10)
     os.symlink(tmp_path, root / "up")
     os.mkfifo(root / "fifo")
-    assert safepath.check_inside(root, "d") == (root / "d").resolve()
-    assert safepath.check_inside(root, "missing") == (root / "missing").resolve()
-    assert safepath.check_inside(root, "up/root/f") == (root / "f").resolve()  # out and back in
+    assert safepath.check_inside(root, root / "d") == (root / "d").resolve()
+    assert safepath.check_inside(root, root / "missing") == (root / "missing").resolve()
+    assert safepath.check_inside(root, root / "up/root/f") == (root / "f").resolve()  # out and back in
     for bad in ("up", "up/other", "../x", "fifo"):
         with pytest.raises(UnsafePathError):
-            safepath.check_inside(root, bad)
-    with safepath.open_file(root, "f", max_size=10) as f:
+            safepath.check_inside(root, root / bad)
+    with safepath.open_file(root, root / "f", max_size=10) as f:
         assert f.read() == b"x" * 10
-    assert safepath.open_file(root, "nothing") is None
+    assert safepath.open_file(root, root / "nothing") is None
     with pytest.raises(UnsafePathError, match="more than"):
-        safepath.open_file(root, "f", max_size=9)
+        safepath.open_file(root, root / "f", max_size=9)
     with pytest.raises(UnsafePathError):
-        safepath.open_file(root, "d")
+        safepath.open_file(root, root / "d")
+
+
+def test_relative_roots(tmp_path, monkeypatch, inside_and_outside):
+    """Paths as the caller opens them, relative to the working directory."""
+    img, _ = inside_and_outside
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnsafePathError, match="resolves outside"):
+        open_image("img.zarr")
+    with pytest.raises(UnsafePathError, match="resolves outside"):
+        describe("img.zarr")
+    good = image(tmp_path / "good.zarr", 4)
+    assert int(open_image("good.zarr").level(1)[0, 0]) == 4
+    assert safepath.check_node("good.zarr", "good.zarr/0") == (good / "0").resolve()

@@ -657,7 +657,7 @@ class Image:
         if not p.is_dir():
             return []
         try:
-            safepath.check_node(self.path, "labels")
+            safepath.check_node(self.path, p)
             return list(ngff.read_metadata(p).labels or [])
         except (ValueError, OSError):
             return []
@@ -665,7 +665,7 @@ class Image:
     def label(self, name: str) -> Image:
         if name not in self.labels:
             raise KeyError(f"no label image {name!r} in {self.path} (have {self.labels})")
-        safepath.check_node(self.path, f"labels/{name}")
+        safepath.check_node(self.path, self.path / "labels" / name)
         return open_image(self.path / "labels" / name)
 
     def to_dask(self, level: int = 0):
@@ -701,7 +701,7 @@ def open_image(path, *, validate: bool = True) -> Image:
     levels = []
     with _pipeline():
         for ds in ms.datasets:
-            safepath.check_node(path, ds.path)
+            safepath.check_node(path, path / ds.path)
             levels.append(zarr.open_array(str(path / ds.path), mode="r"))
     return Image(path, attrs, meta, levels)
 
@@ -804,7 +804,7 @@ class Plate:
         path = f"{row}/{column}"
         if path not in self.wells:
             raise KeyError(f"no well {path!r} in {self.path} (have {self.wells})")
-        safepath.check_node(self.path, path)
+        safepath.check_node(self.path, self.path / path)
         well = ngff.read_metadata(self.path / path).well
         if well is None:
             raise ValueError(f"{self.path / path}: no 'well' metadata")
@@ -815,7 +815,7 @@ class Plate:
         fields = self.fields(row, column)
         if not 0 <= field < len(fields):
             raise IndexError(f"well {row}/{column} has fields 0..{len(fields) - 1}, not {field}")
-        safepath.check_node(self.path, f"{row}/{column}/{fields[field]}")
+        safepath.check_node(self.path, self.path / row / column / fields[field])
         return open_image(self.path / row / column / fields[field])
 
     def __repr__(self) -> str:

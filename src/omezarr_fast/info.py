@@ -79,7 +79,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         out["method"] = ms.type
         out["levels"] = []
         for ds in ms.datasets:
-            safepath.check_node(path, ds.path)
+            safepath.check_node(path, path / ds.path)
             level = _array(path / ds.path)
             level["level_path"] = ds.path
             level["scale"] = ds.transforms.scale
@@ -90,12 +90,12 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         lp = path / "labels"
         if lp.is_dir():
             try:
-                safepath.check_node(path, "labels")
+                safepath.check_node(path, lp)
                 names = ngff.read_metadata(lp).labels or []
             except (ValueError, OSError):
                 names = []
             for n in names:
-                safepath.check_node(path, f"labels/{n}")
+                safepath.check_node(path, lp / n)
             out["labels"] = [describe(lp / n) for n in names]
     elif meta.plate is not None:
         out["kind"] = "plate"

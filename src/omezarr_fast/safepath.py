@@ -33,11 +33,13 @@ def _inside(real: str, real_root: str) -> bool:
 
 
 def check_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
-    """``path`` (absolute, or relative to ``root``) resolved, if it lies inside ``root``
-    (after resolving both) and is a directory, a regular file or missing; otherwise
-    UnsafePathError naming ``path``."""
+    """``path`` resolved, if it lies inside ``root`` (after resolving both) and is a
+    directory, a regular file or missing; otherwise UnsafePathError naming ``path``.
+
+    ``path`` is the path the caller is about to open (absolute, or relative to the
+    working directory like ``root``), e.g. ``root / "0"``; it is not joined to root."""
     root_s = os.fspath(root)
-    path_s = os.path.join(root_s, os.fspath(path))
+    path_s = os.fspath(path)
     real = os.path.realpath(path_s)
     if not _inside(real, os.path.realpath(root_s)):
         raise UnsafePathError(f"{path_s} resolves outside {root_s} (to {real})", path_s)
@@ -54,7 +56,7 @@ def check_node(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Pa
     """:func:`check_inside` for a zarr group or array directory and the metadata files
     in it (``zarr.json``, ``.zgroup``, ``.zarray``, ``.zattrs``)."""
     real = check_inside(root, path)
-    node = os.path.join(os.fspath(root), os.fspath(path))
+    node = os.fspath(path)
     for name in _NODE_FILES:
         if os.path.lexists(os.path.join(node, name)):
             check_inside(root, os.path.join(node, name))
@@ -63,8 +65,8 @@ def check_node(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Pa
 
 def open_file(root: str | os.PathLike[str], path: str | os.PathLike[str],
               max_size: int | None = None) -> BinaryIO | None:
-    """``path`` (absolute, or relative to ``root``) opened for reading in binary mode,
-    or None if it is missing.  UnsafePathError if it resolves outside ``root``, is not
+    """``path`` (as for :func:`check_inside`) opened for reading in binary mode, or None
+    if it is missing.  UnsafePathError if it resolves outside ``root``, is not
     a regular file, or holds more than ``max_size`` bytes (checked before any byte is
     read)."""
     real = check_inside(root, path)

@@ -223,7 +223,7 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
     bound = ChunkCodec([c.to_dict() for c in dst.compressors], chunks, src.dtype).read_bound
     if shards is None:
         for idx in np.ndindex(*grid):
-            f = safepath.open_file(src_dir, src.metadata.encode_chunk_key(idx), bound)
+            f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
             if f is not None:
                 out = dst_dir / dst.metadata.encode_chunk_key(idx)
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -240,7 +240,7 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
             idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
             if any(i >= g for i, g in zip(idx, grid)):
                 continue
-            f = safepath.open_file(src_dir, src.metadata.encode_chunk_key(idx), bound)
+            f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
             if f is None:  # never written: the fill value, empty in the shard
                 continue
             with f:
