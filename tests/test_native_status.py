@@ -18,8 +18,8 @@ downsample = importlib.import_module("omezarr_fast.downsample")  # the module; t
 def c_enum(header: str, first: str) -> dict[str, int]:
     """name -> value of the explicitly numbered enum in header that holds first."""
     text = (CSRC / header).read_text()
-    for body in re.findall(r"enum\s*\w*\s*\{(.*?)\}", text, re.S):
-        pairs = dict((n, int(v)) for n, v in re.findall(r"(OZF_\w+)\s*=\s*(-?\d+)", body))
+    for body in re.findall(r"enum\s*\w*\s*\{(.*?)\}", text, re.DOTALL):
+        pairs = {n: int(v) for n, v in re.findall(r"(OZF_\w+)\s*=\s*(-?\d+)", body)}
         if first in pairs:
             return pairs
     raise AssertionError(f"no enum with {first} in {header}")

@@ -26,7 +26,7 @@ SRC = str(Path(__file__).resolve().parent.parent / "src")
 def cli(*args, timeout=60):
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "omezarr_fast.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=timeout)
+                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
 
 
 def image(path: Path, value: int, version="0.5") -> Path:
@@ -130,18 +130,16 @@ def test_upgrade_refuses_a_chunk_symlinked_to_an_endless_device(tmp_path, v04, s
     code = textwrap.dedent(f"""
         import resource
         from omezarr_fast import upgrade_path
-        from omezarr_fast.errors import UnsafePathError
         resource.setrlimit(resource.RLIMIT_AS, (3 << 30, resource.RLIM_INFINITY))
         try:
             upgrade_path({str(src)!r}, {str(tmp_path / 'out.zarr')!r}, shards={shards!r}, progress=False)
             print("NO ERROR")
-        except UnsafePathError as e:
-            print("UnsafePathError", e)
-        except MemoryError:
-            print("MemoryError")
+        except Exception as e:  # the old code: MemoryError with shards, no error without
+            print(type(e).__name__, e)
         """)
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                       check=False)
     assert p.stdout.startswith("UnsafePathError"), p.stdout + p.stderr
 
 
@@ -256,8 +254,7 @@ def test_safepath_rules(tmp_path):
 
 def test_relative_roots(tmp_path, monkeypatch, inside_and_outside):
     """Paths as the caller opens them, relative to the working directory."""
-    img, _ = inside_and_outside
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # inside_and_outside made tmp_path/img.zarr
     with pytest.raises(UnsafePathError, match="resolves outside"):
         open_image("img.zarr")
     with pytest.raises(UnsafePathError, match="resolves outside"):
