@@ -11,22 +11,22 @@
 #include "tls.h"
 
 size_t ozf_zstd_bound(size_t n);
-int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st);
 size_t ozf_zstd_decoded_size(const uint8_t *src, size_t n);
 int ozf_zstd_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                     ozf_status *st);
 
 size_t ozf_blosc_bound(size_t n);
-int ozf_blosc_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                     size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_blosc_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                     size_t *dstlen, ozf_status *st);
 size_t ozf_blosc_decoded_size(const uint8_t *src, size_t n);
 int ozf_blosc_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                      ozf_status *st);
 
 size_t ozf_gzip_bound(size_t n);
-int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st);
 size_t ozf_gzip_decoded_size(const uint8_t *src, size_t n);
 int ozf_gzip_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                     ozf_status *st);

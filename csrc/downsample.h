@@ -58,18 +58,17 @@ enum ozf_ds_dtype {
 };
 
 /* One level: in (shape, in_strides) -> out (out_strides). */
-int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
-                   void *out, const int64_t *out_strides, const int64_t *factors,
-                   int dtype, int method, int parallel, ozf_status *st);
+int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides, void *out,
+                   const int64_t *out_strides, const int64_t *factors, int dtype, int method, int parallel,
+                   ozf_status *st);
 
 /* Levels 1..levels, each level `factors` smaller than the one before, from
  * one pass over the input: tiles aligned to the cumulative factor are
  * reduced through every level while they are in cache.  outs[k] and
  * out_strides[k*ndim ...] describe level k+1 (shape ceil(shape / f^(k+1))).
  * The result equals applying ozf_downsample level after level. */
-int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape,
-                          const int64_t *in_strides, const int64_t *factors, int dtype,
-                          int method, int levels, void *const *outs,
+int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
+                          const int64_t *factors, int dtype, int method, int levels, void *const *outs,
                           const int64_t *out_strides, int parallel, ozf_status *st);
 
 #endif

@@ -21,7 +21,7 @@ struct ozf_open_how {
     uint64_t flags, mode, resolve;
 };
 #define OZF_RESOLVE_NO_MAGICLINKS 0x02
-#define OZF_RESOLVE_BENEATH 0x08
+#define OZF_RESOLVE_BENEATH       0x08
 #endif
 
 #include "threadpool.h"
@@ -31,9 +31,9 @@ struct ozf_open_how {
 
 typedef struct {
     const char *root;
-    int rootfd;              /* root opened as a directory, or -1 */
-    int root_errno;          /* why it could not be opened */
-    const char *real_root;   /* realpath(root), or NULL */
+    int rootfd;            /* root opened as a directory, or -1 */
+    int root_errno;        /* why it could not be opened */
+    const char *real_root; /* realpath(root), or NULL */
     const char *const *paths;
     int *fds;
     int64_t *sizes;
@@ -73,10 +73,12 @@ static int open_beneath(int rootfd, const char *path) {
  * INT_MIN when the path leads out of the root. */
 static int open_resolved(const open_ctx *c, const char *path) {
     char joined[PATH_MAX], real[PATH_MAX];
-    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", c->root, path) >= sizeof joined) return -ENAMETOOLONG;
+    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", c->root, path) >= sizeof joined)
+        return -ENAMETOOLONG;
     if (!realpath(joined, real)) return -errno;
     size_t n = strlen(c->real_root);
-    int inside = strncmp(real, c->real_root, n) == 0 && (real[n] == '/' || (n == 1 && c->real_root[0] == '/'));
+    int inside =
+        strncmp(real, c->real_root, n) == 0 && (real[n] == '/' || (n == 1 && c->real_root[0] == '/'));
     if (!inside) return INT_MIN;
     int fd = open(real, OPEN_FLAGS | O_NOFOLLOW);
     return fd >= 0 ? fd : -errno;
@@ -117,7 +119,7 @@ static void open_one(void *vctx, size_t i) {
         return;
     }
     if (S_ISDIR(sb.st_mode)) {
-        close(fd);  /* a directory: "no such key", as LocalStore */
+        close(fd); /* a directory: "no such key", as LocalStore */
         return;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -135,8 +137,10 @@ void ozf_files_open(size_t n, const char *root, const char *const *paths, int *f
     open_ctx c = {root, -1, 0, NULL, paths, fds, sizes, st};
     if (root) {
         c.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (c.rootfd < 0 || !realpath(root, real_root)) c.root_errno = errno;
-        else c.real_root = real_root;
+        if (c.rootfd < 0 || !realpath(root, real_root))
+            c.root_errno = errno;
+        else
+            c.real_root = real_root;
     }
     ozf_parallel_for(n, open_one, &c);
     if (c.rootfd >= 0) close(c.rootfd);

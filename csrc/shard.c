@@ -13,8 +13,7 @@
 
 int ozf_box_is_full(const ozf_box *b) {
     for (int d = 0; d < b->ndim; d++)
-        if (b->start[d] != 0 || b->count[d] != b->shape[d] || (b->count[d] > 1 && b->step[d] != 1))
-            return 0;
+        if (b->start[d] != 0 || b->count[d] != b->shape[d] || (b->count[d] > 1 && b->step[d] != 1)) return 0;
     return 1;
 }
 
@@ -48,9 +47,12 @@ static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int 
     size_t is = b->itemsize;
     int nd = b->ndim;
     if (nd == 0) {
-        if (dir == 0) copy_item(b->arr, chunk, is);
-        else if (dir == 1) copy_item(chunk, b->arr, is);
-        else copy_item(b->arr, item, is);
+        if (dir == 0)
+            copy_item(b->arr, chunk, is);
+        else if (dir == 1)
+            copy_item(chunk, b->arr, is);
+        else
+            copy_item(b->arr, item, is);
         return;
     }
     for (int d = 0; d < nd; d++)
@@ -74,8 +76,10 @@ static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int 
         if (dir == 2) {
             for (size_t k = 0; k < n; k++, a += astep) copy_item(a, item, is);
         } else if (contiguous) {
-            if (dir == 0) copy_run(a, c, n * is);
-            else copy_run(c, a, n * is);
+            if (dir == 0)
+                copy_run(a, c, n * is);
+            else
+                copy_run(c, a, n * is);
         } else if (dir == 0) {
             for (size_t k = 0; k < n; k++, a += astep, c += cstep[L]) copy_item(a, c, is);
         } else {
@@ -130,8 +134,8 @@ static void store64(uint8_t *p, uint64_t v, int big) {
 }
 
 int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
-                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
-                           uint64_t *pairs, ozf_status *st) {
+                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi, uint64_t *pairs,
+                           ozf_status *st) {
     ozf_ok(st);
     size_t want = ozf_shard_index_size(n, checksum);
     if (idxlen != want)
@@ -142,7 +146,7 @@ int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int chec
                           (uint32_t)idx[16 * n + 2] << 16 | (uint32_t)idx[16 * n + 3] << 24;
         if (crc != stored)
             return ozf_fail(st, OZF_ECHECKSUM, "shard index: crc32c mismatch (stored %08x, computed %08x)",
-                        stored, crc);
+                            stored, crc);
     }
     /* Entries may share or overlap bytes (a writer that stores identical
      * chunks once): zarr and tensorstore read those, so do we.  Each entry
@@ -157,8 +161,9 @@ int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int chec
         if (len > UINT64_MAX - off || (shard_len != UINT64_MAX && off + len > shard_len))
             return ozf_fail(st, OZF_ECORRUPT,
                             "shard index: inner chunk %zu (offset %llu, %llu bytes) runs past the end "
-                            "of the shard (%llu bytes)", i, (unsigned long long)off,
-                            (unsigned long long)len, (unsigned long long)shard_len);
+                            "of the shard (%llu bytes)",
+                            i, (unsigned long long)off, (unsigned long long)len,
+                            (unsigned long long)shard_len);
         if (len && off < index_hi && off + len > index_lo)
             return ozf_fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu overlaps the index", i);
     }
@@ -240,7 +245,7 @@ typedef struct {
     const ozf_read_task *t;
     const uint8_t *fill;
     ozf_status *st;
-    size_t nbytes, bound;  /* decoded chunk; most encoded bytes a chunk may have */
+    size_t nbytes, bound; /* decoded chunk; most encoded bytes a chunk may have */
 } read_ctx;
 
 /* The task's encoded bytes: its buffer, or what its file holds at offset,
@@ -248,11 +253,10 @@ typedef struct {
  * never NULL without an error, and 0 bytes is a valid (empty) source that
  * the decoder then refuses.  A source longer than any chunk can be is
  * refused before a byte of it is read. */
-static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls,
-                                ozf_status *st) {
+static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls, ozf_status *st) {
     if (t->srclen > r->bound) {
-        ozf_fail(st, OZF_ESIZE, "%zu encoded bytes, more than a %zu-byte chunk can take (%zu)",
-                 t->srclen, r->nbytes, r->bound);
+        ozf_fail(st, OZF_ESIZE, "%zu encoded bytes, more than a %zu-byte chunk can take (%zu)", t->srclen,
+                 r->nbytes, r->bound);
         return NULL;
     }
     if (t->src) return t->src;
@@ -271,8 +275,8 @@ static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, ozf_t
             return NULL;
         }
         if (got == 0) {
-            ozf_fail(st, OZF_ECORRUPT, "file ends early: %zu of %zu bytes at offset %llu", done,
-                     t->srclen, (unsigned long long)t->offset);
+            ozf_fail(st, OZF_ECORRUPT, "file ends early: %zu of %zu bytes at offset %llu", done, t->srclen,
+                     (unsigned long long)t->offset);
             return NULL;
         }
         done += (size_t)got;
@@ -342,14 +346,14 @@ static int cmp_key(const void *pa, const void *pb) {
 }
 
 static int same_bytes(const task_key *a, const task_key *b) {
-    return a->src == b->src && a->fd == b->fd && a->offset == b->offset && a->srclen == b->srclen
-           && (a->src || a->fd >= 0);  /* missing chunks just fill */
+    return a->src == b->src && a->fd == b->fd && a->offset == b->offset && a->srclen == b->srclen &&
+           (a->src || a->fd >= 0); /* missing chunks just fill */
 }
 
 typedef struct {
     read_ctx r;
     const task_key *keys;
-    const size_t *gstart;  /* group g is keys[gstart[g] .. gstart[g + 1]) */
+    const size_t *gstart; /* group g is keys[gstart[g] .. gstart[g + 1]) */
 } group_ctx;
 
 static void read_group(void *p, size_t g) {
@@ -364,8 +368,10 @@ static void read_group(void *p, size_t g) {
     ozf_ok(&st[first]);
     ozf_tls *tls = ozf_tls_get();
     const uint8_t *buf = NULL;
-    if (!tls) ozf_fail(&st[first], OZF_ENOMEM, "out of memory");
-    else buf = decode_task(&q->r, &q->r.t[first], tls, 0, &st[first]);
+    if (!tls)
+        ozf_fail(&st[first], OZF_ENOMEM, "out of memory");
+    else
+        buf = decode_task(&q->r, &q->r.t[first], tls, 0, &st[first]);
     for (size_t k = a; k < b; k++) {
         size_t i = q->keys[k].i;
         st[i] = st[first];
@@ -374,19 +380,18 @@ static void read_group(void *p, size_t g) {
     if (tls) release_scratch(tls);
 }
 
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st, int shared) {
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared) {
     read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c), ozf_chain_read_bound(c)};
     task_key *keys = shared && n > 1 ? malloc(n * sizeof *keys) : NULL;
     size_t *gstart = keys ? malloc((n + 1) * sizeof *gstart) : NULL;
-    if (!gstart) {  /* not shared, or no memory to find out: each task alone */
+    if (!gstart) { /* not shared, or no memory to find out: each task alone */
         free(keys);
         ozf_parallel_for(n, read_one, &r);
         return ozf_count_failed(st, n);
     }
     for (size_t i = 0; i < n; i++)
-        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset,
-                             t[i].srclen, i};
+        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset, t[i].srclen, i};
     qsort(keys, n, sizeof *keys, cmp_key);
     size_t ng = 0;
     for (size_t k = 0; k < n; k++)
@@ -440,13 +445,15 @@ static void write_one(void *p, size_t i) {
         ozf_box_gather(&t->box, buf);
         src = buf;
     }
-    if (!w->write_empty && all_equal(src, w->nbytes, w->fill, w->c->itemsize)) t->empty = 1;
-    else ozf_chain_encode(w->c, src, t->dst, w->bound, &t->dstlen, st);
+    if (!w->write_empty && all_equal(src, w->nbytes, w->fill, w->c->itemsize))
+        t->empty = 1;
+    else
+        ozf_chain_encode(w->c, src, t->dst, w->bound, &t->dstlen, st);
     if (tls) ozf_tls_trim(tls, OZF_SCRATCH_CHUNK);
 }
 
-size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill,
-                       int write_empty, ozf_status *st) {
+size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill, int write_empty,
+                       ozf_status *st) {
     write_ctx w = {c, t, fill, write_empty, st, ozf_chain_nbytes(c), ozf_chain_encode_bound(c)};
     ozf_parallel_for(n, write_one, &w);
     return ozf_count_failed(st, n);

@@ -24,7 +24,7 @@
 typedef struct {
     int ndim;
     size_t itemsize;
-    size_t shape[OZF_MAXDIM];   /* the chunk */
+    size_t shape[OZF_MAXDIM]; /* the chunk */
     size_t start[OZF_MAXDIM];
     size_t step[OZF_MAXDIM];
     size_t count[OZF_MAXDIM];   /* start + (count-1)*step < shape */
@@ -53,8 +53,8 @@ size_t ozf_shard_index_size(size_t n, int checksum);
  * here never produce it).  pairs receives 2n values (OZF_SHARD_EMPTY marks
  * empty).  Allocates nothing. */
 int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
-                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
-                           uint64_t *pairs, ozf_status *st);
+                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi, uint64_t *pairs,
+                           ozf_status *st);
 void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int big, uint8_t *out);
 
 /* Concatenates the n inner chunks (part[i] == NULL: empty) into out in the
@@ -87,8 +87,8 @@ typedef struct {
  * the same encoded bytes (same src pointer, or same fd, offset and length)
  * decode them once and each scatters the result into its own box: many
  * overlapping reads of one array then cost each chunk once. */
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st, int shared);
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared);
 
 /* Write task: the chunk starts as old decoded (old == NULL: all fill value),
  * gets the box gathered from the caller's array (box.arr), and is encoded
@@ -103,7 +103,7 @@ typedef struct {
     int empty;
 } ozf_write_task;
 
-size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill,
-                       int write_empty, ozf_status *st);
+size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill, int write_empty,
+                       ozf_status *st);
 
 #endif

@@ -22,9 +22,9 @@ enum {
 #define OZF_NSTATUS 8
 
 typedef struct {
-    int code;              /* OZF_OK or an OZF_E* value */
-    int oserr;             /* errno for OZF_EIO (and OZF_EUNSAFE when the system said why), else 0 */
-    char msg[OZF_ERRLEN];  /* human readable, names the failing codec, file or argument */
+    int code;             /* OZF_OK or an OZF_E* value */
+    int oserr;            /* errno for OZF_EIO (and OZF_EUNSAFE when the system said why), else 0 */
+    char msg[OZF_ERRLEN]; /* human readable, names the failing codec, file or argument */
 } ozf_status;
 
 /* Sets st to success. */

@@ -12,20 +12,20 @@ typedef struct job {
     size_t n;
     ozf_task_fn fn;
     void *ctx;
-    atomic_size_t next;  /* next index to claim */
-    atomic_size_t done;  /* indices finished */
-    int helpers;         /* workers inside run_job; the job outlives them */
+    atomic_size_t next; /* next index to claim */
+    atomic_size_t done; /* indices finished */
+    int helpers;        /* workers inside run_job; the job outlives them */
     struct job *prev, *nextjob;
 } job_t;
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work;      /* a job was posted, or the pool shrinks */
-    pthread_cond_t finished;  /* some job finished an index */
-    job_t *jobs;              /* jobs with indices left to claim */
-    int wanted;               /* threads per parallel_for, caller included */
-    int started;              /* worker threads alive */
-    unsigned generation;      /* bumped to retire workers on resize */
+    pthread_cond_t work;     /* a job was posted, or the pool shrinks */
+    pthread_cond_t finished; /* some job finished an index */
+    job_t *jobs;             /* jobs with indices left to claim */
+    int wanted;              /* threads per parallel_for, caller included */
+    int started;             /* worker threads alive */
+    unsigned generation;     /* bumped to retire workers on resize */
 } pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
@@ -50,7 +50,10 @@ static void run_job(job_t *j) {
 }
 
 static void unlink_job(job_t *j) {
-    if (j->prev) j->prev->nextjob = j->nextjob; else if (pool.jobs == j) pool.jobs = j->nextjob;
+    if (j->prev)
+        j->prev->nextjob = j->nextjob;
+    else if (pool.jobs == j)
+        pool.jobs = j->nextjob;
     if (j->nextjob) j->nextjob->prev = j->prev;
     j->prev = j->nextjob = NULL;
 }
@@ -108,7 +111,10 @@ static int ensure_workers(void) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int err = pthread_create(&t, &attr, worker, (void *)(size_t)pool.generation);
         pthread_attr_destroy(&attr);
-        if (err) { rc = pool.started ? OZF_OK : OZF_EIO; break; }
+        if (err) {
+            rc = pool.started ? OZF_OK : OZF_EIO;
+            break;
+        }
         pool.started++;
     }
     return rc;
@@ -162,8 +168,7 @@ int ozf_parallel_for(size_t n, ozf_task_fn fn, void *ctx) {
 
     pthread_mutex_lock(&pool.lock);
     /* j lives on this stack: wait until no worker can still touch it. */
-    while (atomic_load(&j.done) < n || j.helpers > 0)
-        pthread_cond_wait(&pool.finished, &pool.lock);
+    while (atomic_load(&j.done) < n || j.helpers > 0) pthread_cond_wait(&pool.finished, &pool.lock);
     unlink_job(&j);
     pthread_mutex_unlock(&pool.lock);
     return rc;

@@ -16,16 +16,16 @@
 #define OZF_SCRATCH_KEEP ((size_t)16 << 20)
 
 enum ozf_scratch_slot {
-    OZF_SCRATCH_CHAIN0 = 0,  /* the codec chain's two ping-pong buffers */
+    OZF_SCRATCH_CHAIN0 = 0, /* the codec chain's two ping-pong buffers */
     OZF_SCRATCH_CHAIN1 = 1,
-    OZF_SCRATCH_CHUNK = 2,   /* shard kernels: one decoded chunk */
-    OZF_SCRATCH_SOURCE = 3,  /* shard kernels: encoded bytes read from a file */
+    OZF_SCRATCH_CHUNK = 2,  /* shard kernels: one decoded chunk */
+    OZF_SCRATCH_SOURCE = 3, /* shard kernels: encoded bytes read from a file */
     OZF_NSCRATCH = 4,
 };
 
 typedef struct {
     void *zstd_c, *zstd_d;
-    void *deflate_c[13];  /* libdeflate compressors by level */
+    void *deflate_c[13]; /* libdeflate compressors by level */
     void *deflate_d;
     uint8_t *scratch[OZF_NSCRATCH];
     size_t scratch_cap[OZF_NSCRATCH];
