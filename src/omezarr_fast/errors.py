@@ -33,3 +33,16 @@ class StoreError(OSError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+class UnsafePathError(ValueError):
+    """A path leads outside the root it was opened under (through a symlink,
+    or ``..``), or names something other than a regular file or directory (a
+    FIFO, a device, a socket).  Refused like a ``..`` in metadata: nothing
+    outside an image is ever read.
+
+    The message names the path; ``.path`` holds it when known."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path

@@ -7,7 +7,7 @@ from typing import Any
 
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
 
 __all__ = ["describe", "format_description"]
 
@@ -58,6 +58,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
+    safepath.check_node(path, path)
     try:
         attrs = ngff.read_attributes(path)
     except (ValueError, OSError):
@@ -78,6 +79,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         out["method"] = ms.type
         out["levels"] = []
         for ds in ms.datasets:
+            safepath.check_node(path, path / ds.path)
             level = _array(path / ds.path)
             level["level_path"] = ds.path
             level["scale"] = ds.transforms.scale
@@ -88,9 +90,12 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         lp = path / "labels"
         if lp.is_dir():
             try:
+                safepath.check_node(path, lp)
                 names = ngff.read_metadata(lp).labels or []
             except (ValueError, OSError):
                 names = []
+            for n in names:
+                safepath.check_node(path, lp / n)
             out["labels"] = [describe(lp / n) for n in names]
     elif meta.plate is not None:
         out["kind"] = "plate"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import stat
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,7 +26,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.storage import LocalStore
 
 from omezarr_fast._extension import native as _native
-from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.errors import ChunkError, CodecError, UnsafePathError
 from omezarr_fast.pipeline import _retry
 from omezarr_fast.pipeline._zarr_compat import LOCAL_PARTIAL, StorePath, check_writable, ensure_open, supports_sync_io
 
@@ -81,25 +80,36 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
     """Sources for local files that C reads itself: a FileSpan per chunk, or a
     ShardInFile per shard after reading and checking its index.  None for a
     missing key (as LocalStore: missing, a directory, or under a non-directory).
-    Returns the sources and the fds to close after decoding."""
+    Files open under the native reader's policy (csrc/fileio.h): a key that
+    resolves outside the store's root, or is not a regular file, is a
+    ChunkError, as is a chunk file larger than a chunk can be (refused by C
+    before it is read).  Returns the sources and the fds to close after decoding."""
     sk = plan.shard
     sources: list[Any] = []
     fds: list[int] = []
+    keys = [b[0].path for b in batch]
+    by_root: dict[str, list[int]] = {}
+    for i, b in enumerate(batch):
+        ensure_open(b[0].store)
+        by_root.setdefault(str(b[0].store.root), []).append(i)
+    opened: list[Any] = [None] * len(batch)
     try:
-        for b in batch:
-            store, key = b[0].store, b[0].path
-            ensure_open(store)
+        for root, idx in by_root.items():
             try:
-                fd = os.open(os.path.join(store.root, key), os.O_RDONLY | os.O_CLOEXEC)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                for i, got in zip(idx, _native.open_files(root, [keys[i] for i in idx])):
+                    opened[i] = got
+                    if got is not None:
+                        fds.append(got[0])
+            except (UnsafePathError, OSError) as e:
+                key = keys[idx[e.index]]
+                if isinstance(e, UnsafePathError):
+                    raise ChunkError(f"chunk {key!r}: {e}", key) from None
+                raise OSError(e.errno, f"chunk {key!r}: {e.strerror}") from None
+        for key, got in zip(keys, opened):
+            if got is None:
                 sources.append(None)
                 continue
-            fds.append(fd)
-            st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                sources.append(None)
-                continue
-            size = st.st_size
+            fd, size = got
             if sk is None:
                 sources.append(FileSpan(fd, 0, size))
                 continue
@@ -132,16 +142,17 @@ class StoreIO:
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
         out: list[Any] = [None] * len(reqs)
         local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
-        if local:
-            roots = {}  # pathlib joins cost more than the reads they name
-            for i in local:
-                store = reqs[i][0].store
-                if id(store) not in roots:
-                    ensure_open(store)
-                    roots[id(store)] = os.fsencode(store.root) + b"/"
-            got = _native.read_files([(roots[id(reqs[i][0].store)] + reqs[i][0].path.encode(),
-                                       *span(reqs[i][1])) for i in local])
-            for i, g in zip(local, got):
+        by_root: dict[str, list[int]] = {}
+        for i in local:
+            ensure_open(reqs[i][0].store)
+            by_root.setdefault(str(reqs[i][0].store.root), []).append(i)
+        for root, idx in by_root.items():  # keys resolve inside their store's root (csrc/fileio.h)
+            try:
+                got = _native.read_files([(reqs[i][0].path, *span(reqs[i][1])) for i in idx], root)
+            except UnsafePathError as e:
+                key = reqs[idx[e.index]][0].path
+                raise ChunkError(f"chunk {key!r}: {e}", key) from None
+            for i, g in zip(idx, got):
                 out[i] = g
         pending = []
         for i, (sp, br) in enumerate(reqs):
