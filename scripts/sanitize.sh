@@ -73,7 +73,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=0
 for t in "${TARGETS[@]}"; do
     log=$OUT/$t.log
-    rm -f "$OUT/$t"-crash-* "$OUT/fuzz-crash-$t.bin"
+    rm -f "$OUT/$t"-crash-* "$OUT/$t"-leak-* "$OUT/$t"-oom-* "$OUT/$t"-timeout-* "$OUT/fuzz-crash-$t.bin"
     start=$(date +%s)
     if [ "$OZF_SANITIZE_ENGINE" = libfuzzer ]; then
         mkdir -p "$OUT/corpus-$t"
@@ -90,12 +90,21 @@ for t in "${TARGETS[@]}"; do
         (cd "$OUT" && "$EXE" "$t" "$SECONDS_PER" >"$log" 2>&1) && found=0 || found=1
         summary=$(grep -o '[0-9]* random inputs' "$log" || echo "stopped")
     fi
+    if [ "$OZF_SANITIZE_ENGINE" = libfuzzer ] && [ "$found" -gt 0 ]; then
+        # Fork mode keeps each report in a child's log: replay the inputs for them.
+        for f in $(find "$OUT" -maxdepth 1 -name "$t-*" \( -name "$t-crash-*" -o -name "$t-leak-*" \) | head -50); do
+            { OZF_FUZZ_TARGET=$t "$EXE" "$f" 2>&1 || true; } \
+                | { grep -E -m 1 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|OZF-FUZZ:' || true; } \
+                | sed "s|\$| [$(basename "$f")]|" >>"$log"
+        done
+    fi
     reports=$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|OZF-FUZZ:' "$log" || true)
     if [ "$found" -gt 0 ] || [ "$reports" -gt 0 ]; then
         failed=1
         printf '%-13s FAILED  %3ss  %s failing inputs, %s reports (%s): see %s\n' "$t" "$(( $(date +%s) - start ))" \
             "$found" "$reports" "$summary" "$log"
-        grep -E -m 5 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|OZF-FUZZ:' "$log" | sort | uniq -c | sed 's/^/      /'
+        { grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|OZF-FUZZ:' "$log" || true; } \
+            | sed -E 's/ \[[^]]*\]$//; s/byte [0-9]+/byte N/; s/[0-9]+ then [0-9]+/N then M/' | sort | uniq -c | sed 's/^/      /'
     else
         printf '%-13s ok      %3ss  (%s)\n' "$t" "$(( $(date +%s) - start ))" "$summary"
     fi

@@ -33,6 +33,7 @@ bytes, the key and the selection, and a line to replay it.
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 import zlib
@@ -119,6 +120,7 @@ class Case:
     valid: dict[str, bytes]   # chunk key (in the array) -> the bytes zarr wrote
     layout: ShardLayout | None
     outer: str | None         # the chunk's (inner chunk's) last bytes -> bytes codec
+    name: str                 # in CONFIGS
 
     def put(self, key: str, data: bytes) -> None:
         if self.root is not None:  # a plain file, as a stranger's disk would hold it
@@ -134,7 +136,7 @@ def build(name: str, store, root: str | None) -> Case:
         ref = zarr.create_array(store, name="arr", shape=SHAPE, chunks=CHUNKS, dtype=dtype, fill_value=FILL,
                                 **codecs)
         data = np.random.default_rng(1).integers(0, 3000, SHAPE).astype(dtype)
-        data[0, :3] = FILL  # so a fill-value chunk and a decoded one can be told apart only by bytes
+        data[0, :3] = FILL  # some pixels equal the fill value, as in real images
         ref[:] = data
     with zarr.config.set(OURS):
         ours = zarr.open_array(store, path="arr")
@@ -150,7 +152,7 @@ def build(name: str, store, root: str | None) -> Case:
         n_inner = int(np.prod([c // i for c, i in zip(CHUNKS, INNER)]))
         big = list(sc.index_codecs)[0].endian == "big"
         layout = ShardLayout(n_inner, sc.index_location == "start", len(sc.index_codecs) == 2, big)
-    return Case(store, root, ref, ours, valid, layout, outermost(name))
+    return Case(store, root, ref, ours, valid, layout, outermost(name), name)
 
 
 @pytest.fixture(scope="module")
@@ -303,10 +305,24 @@ def chunk_problem(codec: str | None, chunk: bytes) -> str | None:
     return None
 
 
+def too_big(case: Case, data: bytes) -> bool:
+    """Far larger than any encoding of the chunk (shard) can be: twice the
+    decoded size plus 1 KiB per (inner) chunk, above every codec's worst case.
+    DESIGN.md: such a file is refused before it is read; zarr reads it whole
+    (a shard with its index at the start ignores the bytes after its chunks)."""
+    itemsize = np.dtype(CONFIGS[case.name][0]).itemsize
+    if case.layout is None:
+        return len(data) > 2 * math.prod(CHUNKS) * itemsize + 1024
+    per_inner = 2 * math.prod(INNER) * itemsize + 1024
+    return len(data) > case.layout.n_inner * per_inner + case.layout.index_size
+
+
 def excuse(case: Case, key: str, data: bytes) -> str | None:
     """Why raising is right for bytes that zarr reads without error, or None
     when it is not (then our ChunkError is a bug: we refuse what zarr reads).
-    Decided case by case, see index_problem and chunk_problem."""
+    Decided case by case, see too_big, index_problem and chunk_problem."""
+    if too_big(case, data):
+        return "the file is larger than any encoding of its chunk"
     if case.layout is None:
         return chunk_problem(case.outer, data)
     why = index_problem(case.layout, data)

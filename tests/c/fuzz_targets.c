@@ -444,12 +444,18 @@ static void t_shard_read(const uint8_t *data, size_t n) {
         failed[k] = ozf_read_tasks(&L.inner, ntask, t, fill, st, shared);
         for (size_t i = 0; i < ntask; i++) check_status(st[i].code, &st[i], "ozf_read_tasks");
     }
-    if (failed[0] != failed[1]) FAIL("ozf_read_tasks: %zu then %zu failures on the same bytes", failed[0], failed[1]);
+    char lens[256] = "";  /* the inner chunks' lengths, for the report */
+    for (size_t i = 0, at = 0; i < L.n && at < sizeof lens - 24; i++)
+        at += (size_t)snprintf(lens + at, sizeof lens - at, "%s%lld", i ? "," : "",
+                               pairs[2 * i] == OZF_SHARD_EMPTY ? -1LL : (long long)pairs[2 * i + 1]);
+    if (failed[0] != failed[1])
+        FAIL("ozf_read_tasks: %zu then %zu failures on the same bytes (inner chunks from %s, lengths %s)",
+             failed[0], failed[1], use_fd ? "a file" : "memory", lens);
     if (!failed[0])
         for (size_t b = 0; b < nb; b++)
             if (mask[b] && out[0][b] != out[1][b])
-                FAIL("ozf_read_tasks succeeded but left output byte %zu unwritten (inner chunks read from %s)",
-                     b, use_fd ? "a file" : "memory");
+                FAIL("ozf_read_tasks succeeded but left output byte %zu unwritten (inner chunks from %s, "
+                     "lengths %s)", b, use_fd ? "a file" : "memory", lens);
     if (fd >= 0) close(fd);
     for (size_t i = 0; i < L.n; i++) free(copies[i]);
     free(out[0]);
