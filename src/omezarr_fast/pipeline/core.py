@@ -305,8 +305,8 @@ class CodecPipeline(FusedCodecPipeline):
                 continue
             try:
                 k.read([(fb, sources[i]) for fb in fboxes], tmp)
-            except CodecError as e:
-                raise chunk_error(e, [keys[i]]) from None
+            except CodecError as e:  # every item reads the same chunk
+                raise chunk_error(e, [keys[i]] * len(fboxes)) from None
             sel = take(tmp)
             if drop_axes:
                 sel = sel.squeeze(axis=drop_axes)
