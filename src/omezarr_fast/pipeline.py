@@ -49,6 +49,7 @@ from zarr.storage._common import StorePath
 from omezarr_fast import _native, _retry
 from omezarr_fast._background import Background
 from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.shard_indexes import ShardIndexCache
 
 __all__ = ["CodecPipeline", "pipeline_info"]
 
@@ -135,12 +136,14 @@ def _v2_json(codec: V2Codec, dt: np.dtype, order: str) -> list[dict] | str:
 class _Plan:
     """How one chunk spec runs natively: a ChunkKernel, or a ShardKernel."""
 
-    __slots__ = ("kernel", "shard", "dtype")
+    __slots__ = ("kernel", "shard", "dtype", "indexes")
 
     def __init__(self, kernel, shard, dtype):
         self.kernel = kernel  # ChunkKernel for the stored chunk (inner chunk if sharded)
         self.shard = shard  # ShardKernel or None
         self.dtype = dtype
+        # Local shard files' decoded indexes, shared by all reads of the array.
+        self.indexes = ShardIndexCache(shard.index_size) if shard is not None else None
 
 
 def _kernel(json: list, shape: tuple[int, ...], dt: np.dtype, fill: bytes):
@@ -269,20 +272,41 @@ def _span(byte_range) -> tuple[int, int]:
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
+# Linux reads at most a device's read-ahead size (128 KiB by default) per
+# WILLNEED call and drops the rest, so ranges are advised in pieces this big
+# (as csrc/readahead.c does).
+_ADVISE_PIECE = 128 << 10
+
+
+def _advise(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start reading a byte range of fd (returns before the data is in)."""
+    for o in range(offset, offset + length, _ADVISE_PIECE):
+        os.posix_fadvise(fd, o, min(_ADVISE_PIECE, offset + length - o), os.POSIX_FADV_WILLNEED)
+
+
 def _open_local(plan: _Plan, batch) -> tuple[list, list[int]]:
     """Sources for local files that C reads itself: (fd, 0, size) per chunk,
-    or (index pairs, fd) per shard after reading and checking its index.
-    None for a missing key (as LocalStore: missing, a directory, or under a
-    non-directory).  Returns the sources and the fds to close after decoding."""
+    or (index pairs, fd) per shard, its index checked (or found unchanged in
+    plan.indexes).  None for a missing key (as LocalStore: missing, a
+    directory, or under a non-directory).  Returns the sources and the fds to
+    close after decoding.
+
+    With read-ahead on (_native.get_readahead), the kernel is asked for every
+    index still to read at once, so a cold disk reads them side by side (the
+    chunks and inner chunks are asked for in C, csrc/readahead.c, while they
+    decode)."""
     sk = plan.shard
     sources: list[Any] = []
     fds: list[int] = []
+    ahead = _native.get_readahead()
+    need = []  # (position, fd, size, key, path, stat) of shards whose index is read
     try:
         for b in batch:
             store, key = b[0].store, b[0].path
             store._ensure_open_sync()
+            path = os.path.join(store.root, key)
             try:
-                fd = os.open(os.path.join(store.root, key), os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 sources.append(None)
                 continue
@@ -297,12 +321,24 @@ def _open_local(plan: _Plan, batch) -> tuple[list, list[int]]:
                 continue
             if size < sk.index_size:
                 raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
-            idx = os.pread(fd, sk.index_size, 0 if sk.index_at_start else size - sk.index_size)
+            pairs = plan.indexes.get(path, st)
+            sources.append(None if pairs is None else (pairs, fd))
+            if pairs is None:
+                need.append((len(sources) - 1, fd, size, key, path, st))
+        at = [0 if sk.index_at_start else size - sk.index_size for _, _, size, *_ in need] if need else []
+        if ahead and len(need) > 1:
+            for (_, fd, *_), off in zip(need, at):
+                _advise(fd, off, sk.index_size)
+        for (i, fd, size, key, path, st), off in zip(need, at):
+            idx = os.pread(fd, sk.index_size, off)
+            if len(idx) != sk.index_size:  # the file shrank after fstat
+                raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
             try:
                 pairs = sk.decode_index(np.frombuffer(idx, np.uint8), size)
             except CodecError as e:
                 raise ChunkError(f"chunk {key!r}: {e}", key) from None
-            sources.append((pairs, fd))
+            plan.indexes.put(path, st, pairs)
+            sources[i] = (pairs, fd)
     except BaseException:
         for fd in fds:
             os.close(fd)
