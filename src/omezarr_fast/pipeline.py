@@ -330,7 +330,10 @@ def _open_local(plan: _Plan, batch) -> tuple[list, list[int]]:
             for (_, fd, *_), off in zip(need, at):
                 _advise(fd, off, sk.index_size)
         for (i, fd, size, key, path, st), off in zip(need, at):
-            idx = os.pread(fd, sk.index_size, off)
+            try:
+                idx = os.pread(fd, sk.index_size, off)
+            except OSError as e:  # EIO and the like: name the key, as C does for inner chunks
+                raise ChunkError(f"chunk {key!r}: reading its shard index: {e.strerror}", key) from e
             if len(idx) != sk.index_size:  # the file shrank after fstat
                 raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
             try:
