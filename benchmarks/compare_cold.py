@@ -221,7 +221,7 @@ def fmt(times, unit_mb=None) -> str:
     return f"{med * 1e3:.0f} ({lo * 1e3:.0f}-{hi * 1e3:.0f})"
 
 
-def report(name, shape, results, mb, disk_mb):
+def report(name, shape, results, mb, disk_mb, cold):
     print(f"## {name}: {shape} uint16, {mb:.0f} MB decoded, {disk_mb:.0f} MB on disk\n")
     full = {p: t for (s, p), t in results.items() if s == "full read"}
     if full:
@@ -244,7 +244,7 @@ def report(name, shape, results, mb, disk_mb):
         print()
     dev = {p: t for (s, p), t in results.items() if s == "device"}
     if dev:
-        print("| device, caches dropped | median (min-max) | |")
+        print(f"| device, {'caches dropped' if cold else 'from the page cache'} | median (min-max) | |")
         print("|---|---|---|")
         for p, t in dev.items():
             if p.startswith("patches"):
@@ -301,7 +301,7 @@ def main():
             for r in range(args.rounds):
                 for s, p in order:
                     results[(s, p)].append(run_one(s, p, path, corners, data, r == 0, cold, ranges))
-            report(name, shape, results, data.nbytes / 1e6, disk_mb)
+            report(name, shape, results, data.nbytes / 1e6, disk_mb, cold)
             del data
             if args.dir is None:
                 shutil.rmtree(path, ignore_errors=True)
