@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "readahead.h"
 #include "threadpool.h"
 #include "tls.h"
 
@@ -380,14 +381,26 @@ static void read_group(void *p, size_t g) {
     if (tls) release_scratch(tls);
 }
 
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
-                      ozf_status *st, int shared) {
+typedef struct {
+    read_ctx *r;
+    const size_t *order;
+} ordered_ctx;
+
+static void read_ordered(void *p, size_t k) {
+    ordered_ctx *o = p;
+    read_one(o->r, o->order[k]);
+}
+
+static size_t read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                         ozf_status *st, int shared, const size_t *order) {
     read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c), ozf_chain_read_bound(c)};
     task_key *keys = shared && n > 1 ? malloc(n * sizeof *keys) : NULL;
     size_t *gstart = keys ? malloc((n + 1) * sizeof *gstart) : NULL;
     if (!gstart) { /* not shared, or no memory to find out: each task alone */
         free(keys);
-        ozf_parallel_for(n, read_one, &r);
+        ordered_ctx o = {&r, order};
+        if (order) ozf_parallel_for(n, read_ordered, &o); /* in file order (readahead.h) */
+        else ozf_parallel_for(n, read_one, &r);
         return ozf_count_failed(st, n);
     }
     for (size_t i = 0; i < n; i++)
@@ -402,6 +415,14 @@ size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, cons
     free(keys);
     free(gstart);
     return ozf_count_failed(st, n);
+}
+
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared) {
+    ozf_ra_job *ra = ozf_readahead_start(t, n); /* the device reads ahead of the preads */
+    size_t failed = read_tasks(c, n, t, fill, st, shared, ozf_readahead_order(ra));
+    ozf_readahead_finish(ra);
+    return failed;
 }
 
 /* ---- write tasks ---- */

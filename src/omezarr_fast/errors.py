@@ -23,6 +23,18 @@ class ChunkError(CodecError):
         self.key = key
 
 
+class ChunkReadError(OSError):
+    """A stored chunk or shard could not be read: an I/O error of the device or
+    file system (EIO and the like), not corrupt data.
+
+    ``.errno`` is the system's error number; the message and ``.key`` name the
+    store key."""
+
+    def __init__(self, errno: int | None, message: str, key: str | None = None):
+        super().__init__(errno, message)
+        self.key = key
+
+
 class StoreError(OSError):
     """A store request kept failing (connection errors, timeouts, HTTP 5xx)
     after the retries (see omezarr_fast._retry).

@@ -27,8 +27,7 @@ from helpers.ngff import VERSIONS, fixture, fixture_names
 from hypothesis import given
 from hypothesis import strategies as st
 
-from omezarr_fast import ngff
-from omezarr_fast import open_image, write_image
+from omezarr_fast import ngff, open_image, write_image
 from omezarr_fast.ngff import NgffError
 
 EXAMPLES = 150

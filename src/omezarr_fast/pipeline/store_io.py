@@ -76,14 +76,32 @@ def span(byte_range) -> tuple[int, int]:
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
+# Linux reads at most a device's read-ahead size (128 KiB by default) per
+# WILLNEED call and drops the rest, so ranges are advised in pieces this big
+# (as csrc/readahead.c does).
+ADVISE_PIECE = 128 << 10
+
+
+def advise(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start reading a byte range of fd (returns before the data is in)."""
+    for o in range(offset, offset + length, ADVISE_PIECE):
+        os.posix_fadvise(fd, o, min(ADVISE_PIECE, offset + length - o), os.POSIX_FADV_WILLNEED)
+
+
 def open_local(plan, batch) -> tuple[list, list[int]]:
     """Sources for local files that C reads itself: a FileSpan per chunk, or a
-    ShardInFile per shard after reading and checking its index.  None for a
-    missing key (as LocalStore: missing, a directory, or under a non-directory).
+    ShardInFile per shard, its index checked (or found unchanged in
+    plan.indexes).  None for a missing key (as LocalStore: missing, a
+    directory, or under a non-directory).  Returns the sources and the fds to
+    close after decoding.
+
     Files open under the native reader's policy (csrc/fileio.h): a key that
     resolves outside the store's root, or is not a regular file, is a
     ChunkError, as is a chunk file larger than a chunk can be (refused by C
-    before it is read).  Returns the sources and the fds to close after decoding."""
+    before it is read).  With read-ahead on (native get_readahead), the kernel
+    is asked for every index still to read at once, so a cold disk reads them
+    side by side (the inner chunks are asked for in C, csrc/readahead.c, while
+    they decode)."""
     sk = plan.shard
     sources: list[Any] = []
     fds: list[int] = []
@@ -93,6 +111,7 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
         ensure_open(b[0].store)
         by_root.setdefault(str(b[0].store.root), []).append(i)
     opened: list[Any] = [None] * len(batch)
+    need = []  # (position, fd, size, key, cache key, stat) of shards whose index is read
     try:
         for root, idx in by_root.items():
             try:
@@ -105,7 +124,7 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
                 if isinstance(e, UnsafePathError):
                     raise ChunkError(f"chunk {key!r}: {e}", key) from None
                 raise OSError(e.errno, f"chunk {key!r}: {e.strerror}") from None
-        for key, got in zip(keys, opened):
+        for b, key, got in zip(batch, keys, opened):
             if got is None:
                 sources.append(None)
                 continue
@@ -115,12 +134,29 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
                 continue
             if size < sk.index_size:
                 raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
-            idx = os.pread(fd, sk.index_size, 0 if sk.index_at_start else size - sk.index_size)
+            path = os.path.join(str(b[0].store.root), key)
+            st = os.fstat(fd)
+            pairs = plan.indexes.get(path, st)
+            sources.append(None if pairs is None else ShardInFile(pairs, fd))
+            if pairs is None:
+                need.append((len(sources) - 1, fd, size, key, path, st))
+        at = [0 if sk.index_at_start else size - sk.index_size for _, _, size, *_ in need] if need else []
+        if len(need) > 1 and _native.get_readahead():
+            for (_, fd, *_), off in zip(need, at):
+                advise(fd, off, sk.index_size)
+        for (i, fd, size, key, path, st), off in zip(need, at):
+            try:
+                idx = os.pread(fd, sk.index_size, off)
+            except OSError as e:  # EIO and the like: name the key, as C does for inner chunks
+                raise ChunkError(f"chunk {key!r}: reading its shard index: {e.strerror}", key) from e
+            if len(idx) != sk.index_size:  # the file shrank after it was opened
+                raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
             try:
                 pairs = sk.decode_index(np.frombuffer(idx, np.uint8), size)
             except CodecError as e:
                 raise ChunkError(f"chunk {key!r}: {e}", key) from None
-            sources.append(ShardInFile(pairs, fd))
+            plan.indexes.put(path, st, pairs)
+            sources[i] = ShardInFile(pairs, fd)
     except BaseException:
         for fd in fds:
             os.close(fd)
