@@ -20,59 +20,27 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import zarr
-from zarr.codecs import BloscCodec, ZstdCodec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import microscopy_like  # noqa: E402
+from data import (
+    PIPELINES,
+    microscopy_like,
+    open_zarr,
+    patch_corners,
+    pipeline_layouts,
+    read_full,
+    read_patches,
+    read_regions_patches,
+    timed,
+    ts,
+    ts_open,
+)
 
-import omezarr_fast  # noqa: E402  (registers the pipeline)
-
-PIPELINES = {
-    "omezarr_fast": "omezarr_fast.CodecPipeline",
-    "zarr Batched": "zarr.core.codec_pipeline.BatchedCodecPipeline",
-    "zarr Fused": "zarr.core.codec_pipeline.FusedCodecPipeline",
-}
-try:
-    import zarrs  # noqa: F401
-    PIPELINES["zarrs"] = "zarrs.ZarrsCodecPipeline"
-except ImportError:
-    pass
-try:
-    import tensorstore as ts
-except ImportError:
-    ts = None
-
-
-def layouts(shape):
-    s = tuple(min(a, b) for a, b in zip(shape, (64, 512, 512)))
-    c = tuple(min(a, b) for a, b in zip(shape, (64, 256, 256)))
-    zstd = [ZstdCodec(level=3)]
-    return {
-        "sharded zstd-3": dict(chunks=(32, 32, 32), shards=s, compressors=zstd),
-        "unsharded zstd-3": dict(chunks=c, compressors=zstd),
-        "sharded blosc-zstd-5": dict(chunks=(32, 32, 32), shards=s,
-                                     compressors=[BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")]),
-    }
-
-
-def open_zarr(path, peer):
-    with zarr.config.set({"codec_pipeline.path": PIPELINES[peer]}):
-        return zarr.open_array(zarr.storage.LocalStore(path), mode="r+")
-
-
-def ts_open(path):
-    return ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(path)}}).result()
-
-
-def read_full(peer, path):
-    if peer == "tensorstore":
-        return ts_open(path).read().result()
-    return open_zarr(path, peer)[:]
+import omezarr_fast  # noqa: F401  (registers the pipeline)
 
 
 def write_full(peer, path, template, data):
@@ -83,32 +51,6 @@ def write_full(peer, path, template, data):
         ts_open(path).write(data).result()
     else:
         open_zarr(path, peer)[:] = data
-
-
-def read_patches(peer, path, corners, concurrent=True):
-    if peer == "tensorstore":
-        a = ts_open(path)
-        if not concurrent:
-            return [a[z:z + 64, y:y + 64, x:x + 64].read().result() for z, y, x in corners]
-        # tensorstore's own way: every read in flight at once, and concurrent
-        # reads of one chunk share its decode (unlike one patch at a time).
-        futs = [a[z:z + 64, y:y + 64, x:x + 64].read() for z, y, x in corners]
-        return [f.result() for f in futs]
-    a = open_zarr(path, peer)
-    return [a[z:z + 64, y:y + 64, x:x + 64] for z, y, x in corners]
-
-
-def read_regions_patches(path, corners, data):
-    boxes = [(slice(z, z + 64), slice(y, y + 64), slice(x, x + 64)) for z, y, x in corners]
-    out = omezarr_fast.read_regions(open_zarr(path, "omezarr_fast"), boxes)
-    assert all(np.array_equal(o, data[b]) for o, b in zip(out[:4], boxes)), "read_regions read wrong data"
-    return out
-
-
-def timed(fn):
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def codec_limit(data):
@@ -138,14 +80,13 @@ def main():
     root = Path(args.dir or tempfile.mkdtemp(prefix="ozf-bench-"))
     data = microscopy_like(shape, np.uint16, seed=0)
     mb = data.nbytes / 1e6
-    rng = np.random.default_rng(1)
-    corners = [tuple(int(rng.integers(0, max(1, s - 64 + 1))) for s in shape) for _ in range(64)]
+    corners = patch_corners(shape)
     dec_lim, enc_lim, cores, ratio = codec_limit(data)
     print(f"# pipeline comparison: {shape} uint16 ({mb:.0f} MB), {cores} cores, best of {args.repeat}, "
           f"interleaved; zstd-3 ratio {ratio:.2f}\n")
     print(f"codec limit (single-thread zstd-3 on 32^3 chunks x {cores}): decode {dec_lim:.0f} MB/s, "
           f"encode {enc_lim:.0f} MB/s\n")
-    chosen = layouts(shape)
+    chosen = pipeline_layouts(shape)
     if args.layouts:
         chosen = {k: v for k, v in chosen.items() if k in args.layouts.split(",")}
     for name, kw in chosen.items():

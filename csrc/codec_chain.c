@@ -22,8 +22,7 @@ static const char *bb_name(int kind) {
 static size_t swap_unit(const ozf_chain *c) { return c->swapsize ? c->swapsize : c->itemsize; }
 
 int ozf_chain_check(const ozf_chain *c, ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+    ozf_ok(st);
     if (c->ndim < 0 || c->ndim > OZF_MAXDIM)
         return ozf_fail(st, OZF_EINVAL, "chunk has %d dimensions, at most %d supported", c->ndim, OZF_MAXDIM);
     if (c->itemsize < 1) return ozf_fail(st, OZF_EINVAL, "itemsize must be >= 1");
@@ -35,13 +34,15 @@ int ozf_chain_check(const ozf_chain *c, ozf_status *st) {
     }
     size_t u = swap_unit(c);
     if (c->byteswap && (u < 1 || c->itemsize % u || u > 16))
-        return ozf_fail(st, OZF_EINVAL, "bytes: cannot swap %zu-byte units of %zu-byte items", u, c->itemsize);
+        return ozf_fail(st, OZF_EINVAL, "bytes: cannot swap %zu-byte units of %zu-byte items", u,
+                        c->itemsize);
     if (c->transpose) {
         int seen[OZF_MAXDIM] = {0};
         for (int i = 0; i < c->ndim; i++) {
             int p = c->perm[i];
             if (p < 0 || p >= c->ndim || seen[p]++)
-                return ozf_fail(st, OZF_EINVAL, "transpose: order is not a permutation of 0..%d", c->ndim - 1);
+                return ozf_fail(st, OZF_EINVAL, "transpose: order is not a permutation of 0..%d",
+                                c->ndim - 1);
         }
     }
     if (c->n_bb < 0 || c->n_bb > OZF_MAX_BB)
@@ -114,9 +115,14 @@ static size_t bound_after(const ozf_chain *c, int k) {
 
 size_t ozf_chain_encode_bound(const ozf_chain *c) { return bound_after(c, c->n_bb); }
 
-int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                  size_t dstcap, size_t *dstlen, ozf_status *st) {
-    st->code = OZF_OK;
+size_t ozf_chain_read_bound(const ozf_chain *c) {
+    size_t n = ozf_chain_encode_bound(c), slack = (n / 16) + ((size_t)64 << 10);
+    return n > SIZE_MAX - slack ? SIZE_MAX : n + slack;
+}
+
+int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                  size_t *dstlen, ozf_status *st) {
+    ozf_ok(st);
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_encode(b, src, n, dst, dstcap, dstlen, st);
@@ -142,23 +148,26 @@ size_t ozf_bb_decoded_size(const ozf_bb_codec *b, const uint8_t *src, size_t n) 
     }
 }
 
-int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                  size_t *dstlen, ozf_status *st) {
+int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t *dstlen,
+                  ozf_status *st) {
     size_t cap = *dstlen;
-    st->code = OZF_OK;
+    ozf_ok(st);
     switch (b->kind) {
     case OZF_ZSTD: return ozf_zstd_decode(src, n, dst, cap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_decode(src, n, dst, cap, dstlen, st);
     case OZF_GZIP: return ozf_gzip_decode(src, n, dst, cap, dstlen, st);
     case OZF_CRC32C: {
-        if (n < 4) return ozf_fail(st, OZF_ECORRUPT, "crc32c: %zu bytes is shorter than the 4-byte checksum", n);
+        if (n < 4)
+            return ozf_fail(st, OZF_ECORRUPT, "crc32c: %zu bytes is shorter than the 4-byte checksum", n);
         n -= 4;
-        if (n > cap) return ozf_fail(st, OZF_ESIZE, "crc32c: decodes to %zu bytes, expected at most %zu", n, cap);
+        if (n > cap)
+            return ozf_fail(st, OZF_ESIZE, "crc32c: decodes to %zu bytes, expected at most %zu", n, cap);
         uint32_t want = (uint32_t)src[n] | (uint32_t)src[n + 1] << 8 | (uint32_t)src[n + 2] << 16 |
                         (uint32_t)src[n + 3] << 24;
         uint32_t got = crc_copy(dst, src, n);
         if (got != want)
-            return ozf_fail(st, OZF_ECHECKSUM, "crc32c: checksum mismatch (stored %08x, computed %08x)", want, got);
+            return ozf_fail(st, OZF_ECHECKSUM, "crc32c: checksum mismatch (stored %08x, computed %08x)", want,
+                            got);
         *dstlen = n;
         return OZF_OK;
     }
@@ -208,9 +217,9 @@ static void byteswap(uint8_t *dst, const uint8_t *src, size_t n, size_t unit) {
 /* dst[q * dq + l * itemsize] = src[q * itemsize + l * sl]: a 2-d transpose
  * in square tiles, so both sides stay in cache. */
 #define TILE 32
-#define COPY2D(T)                                                                         \
-    for (size_t q = q0; q < qe; q++)                                                      \
-        for (size_t l = l0; l < le; l++)                                                  \
+#define COPY2D(T)                                                                                            \
+    for (size_t q = q0; q < qe; q++)                                                                         \
+        for (size_t l = l0; l < le; l++)                                                                     \
             memcpy(dst + q * dq + l * sizeof(T), src + q * sizeof(T) + l * sl, sizeof(T));
 
 static void copy2d(uint8_t *dst, size_t dq, const uint8_t *src, size_t sl, size_t nq, size_t nl,
@@ -237,8 +246,8 @@ static void copy2d(uint8_t *dst, size_t dq, const uint8_t *src, size_t sl, size_
  * dst sits at byte offset sum(idx[k] * sstride[k]) of src.  When src is
  * contiguous along some axis q other than dst's last, that pair of axes is
  * copied in tiles (copy2d); otherwise row by row. */
-static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *shape,
-                   const size_t *sstride, size_t itemsize) {
+static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *shape, const size_t *sstride,
+                   size_t itemsize) {
     size_t total = itemsize, dstride[OZF_MAXDIM];
     for (int k = 0; k < ndim; k++) total *= shape[k];
     if (total == 0) return;
@@ -249,7 +258,7 @@ static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *sha
     int last = ndim - 1, q = -1;
     for (int k = 0; k < last; k++)
         if (sstride[k] == itemsize && shape[k] > 1) q = k;
-    if (sstride[last] == itemsize || shape[last] == 1) q = -1;  /* rows already contiguous */
+    if (sstride[last] == itemsize || shape[last] == 1) q = -1; /* rows already contiguous */
     size_t s = itemsize;
     for (int k = last; k >= 0; k--) {
         dstride[k] = s;
@@ -265,11 +274,20 @@ static void gather(uint8_t *dst, const uint8_t *src, int ndim, const size_t *sha
             copy2d(dp, dstride[q], sp, is, shape[q], inner, itemsize);
         } else {
             switch (itemsize) {
-            case 1: for (size_t i = 0; i < inner; i++) dp[i] = sp[i * is]; break;
-            case 2: for (size_t i = 0; i < inner; i++) memcpy(dp + 2 * i, sp + i * is, 2); break;
-            case 4: for (size_t i = 0; i < inner; i++) memcpy(dp + 4 * i, sp + i * is, 4); break;
-            case 8: for (size_t i = 0; i < inner; i++) memcpy(dp + 8 * i, sp + i * is, 8); break;
-            default: for (size_t i = 0; i < inner; i++) memcpy(dp + itemsize * i, sp + i * is, itemsize);
+            case 1:
+                for (size_t i = 0; i < inner; i++) dp[i] = sp[i * is];
+                break;
+            case 2:
+                for (size_t i = 0; i < inner; i++) memcpy(dp + 2 * i, sp + i * is, 2);
+                break;
+            case 4:
+                for (size_t i = 0; i < inner; i++) memcpy(dp + 4 * i, sp + i * is, 4);
+                break;
+            case 8:
+                for (size_t i = 0; i < inner; i++) memcpy(dp + 8 * i, sp + i * is, 8);
+                break;
+            default:
+                for (size_t i = 0; i < inner; i++) memcpy(dp + itemsize * i, sp + i * is, itemsize);
             }
         }
         int k = last - 1;
@@ -323,19 +341,15 @@ static int is_identity(const ozf_chain *c) {
 
 /* ---- the whole chain ---- */
 
-int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint8_t *dst,
-                     ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+static int chain_decode(const ozf_chain *c, ozf_tls *t, const uint8_t *src, size_t srclen, uint8_t *dst,
+                        ozf_status *st) {
     size_t nbytes = ozf_chain_nbytes(c);
     int post = !is_identity(c) || (c->byteswap && swap_unit(c) > 1);
-    ozf_tls *t = ozf_tls_get();
-    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
     const uint8_t *cur = src;
     size_t curlen = srclen;
     int which = 0;
     for (int k = c->n_bb - 1; k >= 0; k--) {
-        size_t cap = bound_after(c, k);  /* what bb[k] may legitimately decode to */
+        size_t cap = bound_after(c, k); /* what bb[k] may legitimately decode to */
         uint8_t *out;
         if (k == 0 && !post) {
             out = dst;
@@ -363,13 +377,9 @@ int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint
     return OZF_OK;
 }
 
-int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_t dstcap,
-                     size_t *dstlen, ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
+static int chain_encode(const ozf_chain *c, ozf_tls *t, const uint8_t *src, uint8_t *dst, size_t dstcap,
+                        size_t *dstlen, ozf_status *st) {
     size_t nbytes = ozf_chain_nbytes(c);
-    ozf_tls *t = ozf_tls_get();
-    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
     const uint8_t *cur = src;
     int which = 0;
     int swap = c->byteswap && swap_unit(c) > 1;
@@ -411,6 +421,28 @@ int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_
     return OZF_OK;
 }
 
+/* The public forms release scratch above OZF_SCRATCH_KEEP once done. */
+int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen, uint8_t *dst, ozf_status *st) {
+    ozf_ok(st);
+    ozf_tls *t = ozf_tls_get();
+    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
+    int rc = chain_decode(c, t, src, srclen, dst, st);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN0);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN1);
+    return rc;
+}
+
+int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst, size_t dstcap, size_t *dstlen,
+                     ozf_status *st) {
+    ozf_ok(st);
+    ozf_tls *t = ozf_tls_get();
+    if (!t) return ozf_fail(st, OZF_ENOMEM, "out of memory");
+    int rc = chain_encode(c, t, src, dst, dstcap, dstlen, st);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN0);
+    ozf_tls_trim(t, OZF_SCRATCH_CHAIN1);
+    return rc;
+}
+
 /* ---- batches on the thread pool ---- */
 
 typedef struct {
@@ -447,23 +479,16 @@ static void encode_some(void *p, size_t t) {
         ozf_chain_encode(b->c, b->src[i], b->dst[i], b->dstcap, &b->dstlen[i], &b->st[i]);
 }
 
-static size_t count_failed(const ozf_status *st, size_t n) {
-    size_t failed = 0;
-    for (size_t i = 0; i < n; i++) failed += st[i].code != OZF_OK;
-    return failed;
-}
-
-size_t ozf_chain_decode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
-                              const size_t *srclen, uint8_t *const *dst, ozf_status *st) {
+size_t ozf_chain_decode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src, const size_t *srclen,
+                              uint8_t *const *dst, ozf_status *st) {
     batch_ctx b = {c, src, srclen, dst, 0, NULL, st, n, grain_for(c, n)};
     ozf_parallel_for((n + b.grain - 1) / b.grain, decode_some, &b);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
 }
 
-size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src,
-                              uint8_t *const *dst, size_t dstcap, size_t *dstlen,
-                              ozf_status *st) {
+size_t ozf_chain_encode_batch(const ozf_chain *c, size_t n, const uint8_t *const *src, uint8_t *const *dst,
+                              size_t dstcap, size_t *dstlen, ozf_status *st) {
     batch_ctx b = {c, src, NULL, dst, dstcap, dstlen, st, n, grain_for(c, n)};
     ozf_parallel_for((n + b.grain - 1) / b.grain, encode_some, &b);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
 }

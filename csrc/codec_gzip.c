@@ -7,8 +7,8 @@ size_t ozf_gzip_bound(size_t n) {
     return libdeflate_gzip_compress_bound(NULL, n);
 }
 
-int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st) {
+int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st) {
     ozf_tls *t = ozf_tls_get();
     if (!t) return ozf_fail(st, OZF_ENOMEM, "gzip: out of memory");
     void **c = &t->deflate_c[b->level];
@@ -38,8 +38,8 @@ int ozf_gzip_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, s
     size_t out = 0;
     while (n > 0) {
         size_t used = 0, got = 0;
-        enum libdeflate_result r = libdeflate_gzip_decompress_ex(t->deflate_d, src, n, dst + out,
-                                                                 dstcap - out, &used, &got);
+        enum libdeflate_result r =
+            libdeflate_gzip_decompress_ex(t->deflate_d, src, n, dst + out, dstcap - out, &used, &got);
         if (r == LIBDEFLATE_INSUFFICIENT_SPACE)
             return ozf_fail(st, OZF_ESIZE, "gzip: decodes to more than %zu bytes", dstcap);
         if (r != LIBDEFLATE_SUCCESS)

@@ -1,5 +1,5 @@
 /* Internal to the codec chain: one bytes->bytes codec per file, and the
- * per-thread state they share.  Not for Cython.
+ * per-thread state they share (tls.h).  Not for Cython.
  *
  * Every decoder writes at most dstcap bytes to dst and returns the decoded
  * size in *dstlen; input that would decode to more is an error (OZF_ESIZE),
@@ -7,43 +7,26 @@
 #ifndef OZF_CODEC_IMPL_H
 #define OZF_CODEC_IMPL_H
 
-#include <stdarg.h>
-
 #include "codec_chain.h"
-
-/* Per-thread cache of compression contexts and scratch buffers, freed when
- * the thread exits. */
-typedef struct {
-    void *zstd_c, *zstd_d;
-    void *deflate_c[13];  /* libdeflate compressors by level */
-    void *deflate_d;
-    uint8_t *scratch[2];
-    size_t scratch_cap[2];
-} ozf_tls;
-
-ozf_tls *ozf_tls_get(void);                       /* NULL if out of memory */
-uint8_t *ozf_tls_scratch(ozf_tls *t, int which, size_t size);
-
-int ozf_fail(ozf_status *st, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#include "tls.h"
 
 size_t ozf_zstd_bound(size_t n);
-int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st);
 size_t ozf_zstd_decoded_size(const uint8_t *src, size_t n);
 int ozf_zstd_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                     ozf_status *st);
 
 size_t ozf_blosc_bound(size_t n);
-int ozf_blosc_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                     size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_blosc_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                     size_t *dstlen, ozf_status *st);
 size_t ozf_blosc_decoded_size(const uint8_t *src, size_t n);
 int ozf_blosc_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                      ozf_status *st);
 
 size_t ozf_gzip_bound(size_t n);
-int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st);
+int ozf_gzip_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st);
 size_t ozf_gzip_decoded_size(const uint8_t *src, size_t n);
 int ozf_gzip_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                     ozf_status *st);

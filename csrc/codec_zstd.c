@@ -9,8 +9,8 @@ const char *ozf_zstd_version(void) { return ZSTD_versionString(); }
 
 const char *ozf_zstd_build_version(void) { return ZSTD_VERSION_STRING; }
 
-int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst,
-                    size_t dstcap, size_t *dstlen, ozf_status *st) {
+int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st) {
     ozf_tls *t = ozf_tls_get();
     if (!t) return ozf_fail(st, OZF_ENOMEM, "zstd: out of memory");
     if (!t->zstd_c && !(t->zstd_c = ZSTD_createCCtx()))
@@ -20,7 +20,8 @@ int ozf_zstd_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t
     ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, b->level);
     ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, b->checksum ? 1 : 0);
     size_t r = ZSTD_compress2(c, dst, dstcap, src, n);
-    if (ZSTD_isError(r)) return ozf_fail(st, OZF_ESIZE, "zstd: compression failed (%s)", ZSTD_getErrorName(r));
+    if (ZSTD_isError(r))
+        return ozf_fail(st, OZF_ESIZE, "zstd: compression failed (%s)", ZSTD_getErrorName(r));
     *dstlen = r;
     return OZF_OK;
 }
@@ -41,16 +42,16 @@ int ozf_zstd_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, s
     /* Decoding in one shot into dst needs no window buffer, and zstd stops
      * at dstcap; the declared size only gives a clearer message. */
     unsigned long long declared = ZSTD_getFrameContentSize(src, n);
-    if (declared == ZSTD_CONTENTSIZE_ERROR)
-        return ozf_fail(st, OZF_ECORRUPT, "zstd: not a zstd frame");
+    if (declared == ZSTD_CONTENTSIZE_ERROR) return ozf_fail(st, OZF_ECORRUPT, "zstd: not a zstd frame");
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared > dstcap)
-        return ozf_fail(st, OZF_ESIZE, "zstd: frame declares %llu bytes, expected at most %zu",
-                        declared, dstcap);
+        return ozf_fail(st, OZF_ESIZE, "zstd: frame declares %llu bytes, expected at most %zu", declared,
+                        dstcap);
     size_t r = ZSTD_decompressDCtx(t->zstd_d, dst, dstcap, src, n);
     if (ZSTD_isError(r)) {
         ZSTD_ErrorCode e = ZSTD_getErrorCode(r);
-        int code = e == ZSTD_error_checksum_wrong ? OZF_ECHECKSUM
-                 : e == ZSTD_error_dstSize_tooSmall ? OZF_ESIZE : OZF_ECORRUPT;
+        int code = e == ZSTD_error_checksum_wrong     ? OZF_ECHECKSUM
+                   : e == ZSTD_error_dstSize_tooSmall ? OZF_ESIZE
+                                                      : OZF_ECORRUPT;
         return ozf_fail(st, code, "zstd: %s", ZSTD_getErrorName(r));
     }
     *dstlen = r;

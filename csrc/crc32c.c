@@ -8,17 +8,17 @@
 #define OZF_HAVE_X86 1
 #endif
 
-#define POLY 0x82F63B78u  /* Castagnoli, reflected */
+#define POLY 0x82F63B78u /* Castagnoli, reflected */
 
 /* Block lengths of the three-stream hardware loop.  The streams run
  * interleaved so the crc32 instruction's 3-cycle latency overlaps; their
  * results are joined with a table that advances a crc over LONG (SHORT)
  * zero bytes. */
-#define LONG 8192
+#define LONG  8192
 #define SHORT 256
 
-static uint32_t table8[8][256];      /* slicing-by-8 */
-static uint32_t shift_long[4][256];  /* crc -> crc after LONG zero bytes */
+static uint32_t table8[8][256];     /* slicing-by-8 */
+static uint32_t shift_long[4][256]; /* crc -> crc after LONG zero bytes */
 static uint32_t shift_short[4][256];
 static int use_hw;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -78,10 +78,10 @@ static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t len) {
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        w ^= crc;  /* little-endian load: the crc lines up with the first 4 bytes */
+        w ^= crc; /* little-endian load: the crc lines up with the first 4 bytes */
         crc = table8[7][w & 0xff] ^ table8[6][(w >> 8) & 0xff] ^ table8[5][(w >> 16) & 0xff] ^
-              table8[4][(w >> 24) & 0xff] ^ table8[3][(w >> 32) & 0xff] ^
-              table8[2][(w >> 40) & 0xff] ^ table8[1][(w >> 48) & 0xff] ^ table8[0][w >> 56];
+              table8[4][(w >> 24) & 0xff] ^ table8[3][(w >> 32) & 0xff] ^ table8[2][(w >> 40) & 0xff] ^
+              table8[1][(w >> 48) & 0xff] ^ table8[0][w >> 56];
         p += 8;
         len -= 8;
     }
@@ -109,8 +109,7 @@ crc_3way(uint64_t crc, const uint8_t *p, size_t block, const uint32_t shift_tabl
     return shift(shift_table, (uint32_t)crc) ^ (uint32_t)c2;
 }
 
-__attribute__((target("sse4.2")))
-static uint32_t crc_hw(uint32_t crc32, const uint8_t *p, size_t len) {
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc32, const uint8_t *p, size_t len) {
     uint64_t crc = crc32;
     while (len && ((uintptr_t)p & 7)) {
         crc = _mm_crc32_u8((uint32_t)crc, *p++);

@@ -12,7 +12,7 @@
 static const int64_t ITEMSIZE[] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
 
 /* Below this many input bytes one thread is faster than waking the pool. */
-#define SERIAL_BYTES (256 << 10)
+#define SERIAL_BYTES   (256 << 10)
 /* Multi-level tiles: big enough that level 1 streams through memory in long
  * runs, small enough that the level-1 tile (1/4 or 1/8 of it) is still in
  * cache for level 2, and at least 4 tiles per thread when the input allows. */
@@ -26,19 +26,18 @@ typedef struct {
     int64_t isz;
     int64_t shape[OZF_DS_MAX_NDIM], istr[OZF_DS_MAX_NDIM], ostr[OZF_DS_MAX_NDIM];
     int64_t f[OZF_DS_MAX_NDIM], oshape[OZF_DS_MAX_NDIM];
-    int64_t nrows;   /* output rows: product of oshape over the leading axes */
-    int64_t max_r;   /* input rows in one (clipped) block */
-    int64_t max_fl;  /* last-axis factor clipped to the axis */
-    int fast_ok;     /* contiguous last axis on both sides and factor 2 */
+    int64_t nrows;  /* output rows: product of oshape over the leading axes */
+    int64_t max_r;  /* input rows in one (clipped) block */
+    int64_t max_fl; /* last-axis factor clipped to the axis */
+    int fast_ok;    /* contiguous last axis on both sides and factor 2 */
     ozf_row_fn generic;
 } plan_t;
 
-static int plan_init(plan_t *p, const void *in, int ndim, const int64_t *shape,
-                     const int64_t *istr, void *out, const int64_t *ostr,
-                     const int64_t *f, int dtype, int method) {
-    if (ndim < 1 || ndim > OZF_DS_MAX_NDIM || dtype < 0 || dtype > OZF_DT_F64) return OZF_DS_EINVAL;
+static int plan_init(plan_t *p, const void *in, int ndim, const int64_t *shape, const int64_t *istr,
+                     void *out, const int64_t *ostr, const int64_t *f, int dtype, int method) {
+    if (ndim < 1 || ndim > OZF_DS_MAX_NDIM || dtype < 0 || dtype > OZF_DT_F64) return OZF_EINVAL;
     p->generic = ozf_ds_generic_kernel(dtype, method);
-    if (!p->generic) return OZF_DS_EINVAL;
+    if (!p->generic) return OZF_EINVAL;
     p->in = in;
     p->out = out;
     p->ndim = ndim;
@@ -48,7 +47,7 @@ static int plan_init(plan_t *p, const void *in, int ndim, const int64_t *shape,
     p->nrows = 1;
     p->max_r = 1;
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 1 || f[d] < 1) return OZF_DS_EINVAL;
+        if (shape[d] < 1 || f[d] < 1) return OZF_EINVAL;
         p->shape[d] = shape[d];
         p->istr[d] = istr[d];
         p->ostr[d] = ostr[d];
@@ -78,10 +77,14 @@ static int run_rows(const plan_t *p, int64_t r0, int64_t r1, int64_t j0, int64_t
     if (!rows || ((p->method == OZF_DS_MODE || p->method == OZF_DS_MEDIAN) && !scratch)) {
         free(rows);
         free(scratch);
-        return OZF_DS_ENOMEM;
+        return OZF_ENOMEM;
     }
-    ozf_row_args a = {.rows = rows, .n_in = p->shape[lead], .fl = p->f[lead],
-                      .is = p->istr[lead], .os = p->ostr[lead], .scratch = scratch};
+    ozf_row_args a = {.rows = rows,
+                      .n_in = p->shape[lead],
+                      .fl = p->f[lead],
+                      .is = p->istr[lead],
+                      .os = p->ostr[lead],
+                      .scratch = scratch};
     int64_t o[OZF_DS_MAX_NDIM], e[OZF_DS_MAX_NDIM], c[OZF_DS_MAX_NDIM];
     for (int64_t r = r0; r < r1; r++) {
         /* Unravel the row index over the leading output axes (row-major). */
@@ -173,9 +176,9 @@ static int run_level(const plan_t *p, int parallel) {
     return atomic_load(&job.err);
 }
 
-int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
-                   void *out, const int64_t *out_strides, const int64_t *factors,
-                   int dtype, int method, int parallel) {
+static int downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides, void *out,
+                      const int64_t *out_strides, const int64_t *factors, int dtype, int method,
+                      int parallel) {
     plan_t p;
     int rc = plan_init(&p, in, ndim, shape, in_strides, out, out_strides, factors, dtype, method);
     if (rc) return rc;
@@ -233,19 +236,23 @@ static void levels_task(void *ctx, size_t i) {
     }
 }
 
-int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape,
-                          const int64_t *in_strides, const int64_t *factors, int dtype,
-                          int method, int levels, void *const *outs,
-                          const int64_t *out_strides, int parallel) {
+static int downsample_levels(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
+                             const int64_t *factors, int dtype, int method, int levels, void *const *outs,
+                             const int64_t *out_strides, int parallel) {
     if (ndim < 1 || ndim > OZF_DS_MAX_NDIM || levels < 1 || dtype < 0 || dtype > OZF_DT_F64)
-        return OZF_DS_EINVAL;
-    if (!ozf_ds_generic_kernel(dtype, method)) return OZF_DS_EINVAL;
-    levels_job_t job = {.in = in, .ndim = ndim, .dtype = dtype, .method = method,
-                        .levels = levels, .outs = (char *const *)outs, .ostr = out_strides};
+        return OZF_EINVAL;
+    if (!ozf_ds_generic_kernel(dtype, method)) return OZF_EINVAL;
+    levels_job_t job = {.in = in,
+                        .ndim = ndim,
+                        .dtype = dtype,
+                        .method = method,
+                        .levels = levels,
+                        .outs = (char *const *)outs,
+                        .ostr = out_strides};
     atomic_init(&job.err, 0);
     int64_t bytes = ITEMSIZE[dtype];
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 1 || factors[d] < 1) return OZF_DS_EINVAL;
+        if (shape[d] < 1 || factors[d] < 1) return OZF_EINVAL;
         job.shape[d] = shape[d];
         job.istr[d] = in_strides[d];
         job.f[d] = factors[d];
@@ -275,8 +282,36 @@ int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape,
         job.ntile[d] = (shape[d] + job.tile[d] - 1) / job.tile[d];
         ntiles *= job.ntile[d];
     }
-    if (parallel && ntiles > 1) ozf_parallel_for((size_t)ntiles, levels_task, &job);
+    if (parallel && ntiles > 1)
+        ozf_parallel_for((size_t)ntiles, levels_task, &job);
     else
         for (int64_t i = 0; i < ntiles; i++) levels_task(&job, (size_t)i);
     return atomic_load(&job.err);
+}
+
+/* The status for a code from the functions above. */
+static int report(int rc, int ndim, int dtype, int method, ozf_status *st) {
+    if (rc == OZF_OK) return OZF_OK;
+    if (rc == OZF_ENOMEM) return ozf_fail(st, rc, "downsample: out of memory for scratch buffers");
+    return ozf_fail(st, rc,
+                    "downsample: the kernel cannot take ndim %d, dtype %d, method %d with these "
+                    "shapes and factors",
+                    ndim, dtype, method);
+}
+
+int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides, void *out,
+                   const int64_t *out_strides, const int64_t *factors, int dtype, int method, int parallel,
+                   ozf_status *st) {
+    ozf_ok(st);
+    int rc = downsample(in, ndim, shape, in_strides, out, out_strides, factors, dtype, method, parallel);
+    return report(rc, ndim, dtype, method, st);
+}
+
+int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
+                          const int64_t *factors, int dtype, int method, int levels, void *const *outs,
+                          const int64_t *out_strides, int parallel, ozf_status *st) {
+    ozf_ok(st);
+    int rc = downsample_levels(in, ndim, shape, in_strides, factors, dtype, method, levels, outs, out_strides,
+                               parallel);
+    return report(rc, ndim, dtype, method, st);
 }

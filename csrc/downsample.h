@@ -22,18 +22,18 @@
  *   MIN, MAX, STRIDE; the caller maps it).
  * - Work is split over the ozf thread pool when `parallel` is nonzero.
  *
- * Return 0, OZF_DS_EINVAL for arguments these functions cannot handle, or
- * OZF_DS_ENOMEM when scratch memory could not be allocated (the output is
- * then incomplete).
+ * Return OZF_OK, OZF_EINVAL for arguments these functions cannot handle, or
+ * OZF_ENOMEM when scratch memory could not be allocated (the output is then
+ * incomplete); st gets the code and a message.
  */
 #ifndef OZF_DOWNSAMPLE_H
 #define OZF_DOWNSAMPLE_H
 
 #include <stdint.h>
 
+#include "status.h"
+
 #define OZF_DS_MAX_NDIM 6
-#define OZF_DS_EINVAL (-1)
-#define OZF_DS_ENOMEM (-2)
 
 enum ozf_ds_method {
     OZF_DS_MEAN = 0,
@@ -58,18 +58,17 @@ enum ozf_ds_dtype {
 };
 
 /* One level: in (shape, in_strides) -> out (out_strides). */
-int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
-                   void *out, const int64_t *out_strides, const int64_t *factors,
-                   int dtype, int method, int parallel);
+int ozf_downsample(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides, void *out,
+                   const int64_t *out_strides, const int64_t *factors, int dtype, int method, int parallel,
+                   ozf_status *st);
 
 /* Levels 1..levels, each level `factors` smaller than the one before, from
  * one pass over the input: tiles aligned to the cumulative factor are
  * reduced through every level while they are in cache.  outs[k] and
  * out_strides[k*ndim ...] describe level k+1 (shape ceil(shape / f^(k+1))).
  * The result equals applying ozf_downsample level after level. */
-int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape,
-                          const int64_t *in_strides, const int64_t *factors, int dtype,
-                          int method, int levels, void *const *outs,
-                          const int64_t *out_strides, int parallel);
+int ozf_downsample_levels(const void *in, int ndim, const int64_t *shape, const int64_t *in_strides,
+                          const int64_t *factors, int dtype, int method, int levels, void *const *outs,
+                          const int64_t *out_strides, int parallel, ozf_status *st);
 
 #endif

@@ -18,11 +18,11 @@
 typedef struct {
     const char *const *rows; /* R pointers to the first sample of each input row */
     int64_t R;
-    int64_t n_in;  /* samples along the last axis */
-    int64_t fl;    /* factor along the last axis */
-    int64_t is;    /* input byte stride along the last axis */
-    char *out;     /* output element 0 of this row */
-    int64_t os;    /* output byte stride along the last axis */
+    int64_t n_in; /* samples along the last axis */
+    int64_t fl;   /* factor along the last axis */
+    int64_t is;   /* input byte stride along the last axis */
+    char *out;    /* output element 0 of this row */
+    int64_t os;   /* output byte stride along the last axis */
     int64_t j0, j1;
     void *scratch; /* R * fl elements, for mode and median */
 } ozf_row_args;

@@ -1,35 +1,20 @@
 #include "shard.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "readahead.h"
 #include "threadpool.h"
-
-static int fail(ozf_status *st, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(st->msg, OZF_ERRLEN, fmt, ap);
-    va_end(ap);
-    st->code = code;
-    return code;
-}
-
-static void ok(ozf_status *st) {
-    st->code = OZF_OK;
-    st->msg[0] = 0;
-}
+#include "tls.h"
 
 /* ---- boxes ---- */
 
 int ozf_box_is_full(const ozf_box *b) {
     for (int d = 0; d < b->ndim; d++)
-        if (b->start[d] != 0 || b->count[d] != b->shape[d] || (b->count[d] > 1 && b->step[d] != 1))
-            return 0;
+        if (b->start[d] != 0 || b->count[d] != b->shape[d] || (b->count[d] > 1 && b->step[d] != 1)) return 0;
     return 1;
 }
 
@@ -63,9 +48,12 @@ static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int 
     size_t is = b->itemsize;
     int nd = b->ndim;
     if (nd == 0) {
-        if (dir == 0) copy_item(b->arr, chunk, is);
-        else if (dir == 1) copy_item(chunk, b->arr, is);
-        else copy_item(b->arr, item, is);
+        if (dir == 0)
+            copy_item(b->arr, chunk, is);
+        else if (dir == 1)
+            copy_item(chunk, b->arr, is);
+        else
+            copy_item(b->arr, item, is);
         return;
     }
     for (int d = 0; d < nd; d++)
@@ -89,8 +77,10 @@ static void box_walk(const ozf_box *b, uint8_t *chunk, const uint8_t *item, int 
         if (dir == 2) {
             for (size_t k = 0; k < n; k++, a += astep) copy_item(a, item, is);
         } else if (contiguous) {
-            if (dir == 0) copy_run(a, c, n * is);
-            else copy_run(c, a, n * is);
+            if (dir == 0)
+                copy_run(a, c, n * is);
+            else
+                copy_run(c, a, n * is);
         } else if (dir == 0) {
             for (size_t k = 0; k < n; k++, a += astep, c += cstep[L]) copy_item(a, c, is);
         } else {
@@ -144,64 +134,40 @@ static void store64(uint8_t *p, uint64_t v, int big) {
     for (int i = 0; i < 8; i++) p[big ? 7 - i : i] = (uint8_t)(v >> (8 * i));
 }
 
-typedef struct {
-    uint64_t off, len;
-    size_t i;
-} span;
-
-static int span_cmp(const void *a, const void *b) {
-    const span *x = a, *y = b;
-    return x->off < y->off ? -1 : x->off > y->off;
-}
-
 int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
-                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
-                           uint64_t *pairs, ozf_status *st) {
-    ok(st);
+                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi, uint64_t *pairs,
+                           ozf_status *st) {
+    ozf_ok(st);
     size_t want = ozf_shard_index_size(n, checksum);
     if (idxlen != want)
-        return fail(st, OZF_ECORRUPT, "shard index is %zu bytes, expected %zu", idxlen, want);
+        return ozf_fail(st, OZF_ECORRUPT, "shard index is %zu bytes, expected %zu", idxlen, want);
     if (checksum) {
         uint32_t crc = ozf_crc32c(0, idx, 16 * n);
         uint32_t stored = (uint32_t)idx[16 * n] | (uint32_t)idx[16 * n + 1] << 8 |
                           (uint32_t)idx[16 * n + 2] << 16 | (uint32_t)idx[16 * n + 3] << 24;
         if (crc != stored)
-            return fail(st, OZF_ECHECKSUM, "shard index: crc32c mismatch (stored %08x, computed %08x)",
-                        stored, crc);
+            return ozf_fail(st, OZF_ECHECKSUM, "shard index: crc32c mismatch (stored %08x, computed %08x)",
+                            stored, crc);
     }
-    size_t used = 0;
+    /* Entries may share or overlap bytes (a writer that stores identical
+     * chunks once): zarr and tensorstore read those, so do we.  Each entry
+     * must lie inside the shard and outside the index. */
     for (size_t i = 0; i < n; i++) {
         uint64_t off = load64(idx + 16 * i, big), len = load64(idx + 16 * i + 8, big);
         pairs[2 * i] = off;
         pairs[2 * i + 1] = len;
         if (off == OZF_SHARD_EMPTY && len == OZF_SHARD_EMPTY) continue;
         if (off == OZF_SHARD_EMPTY || len == OZF_SHARD_EMPTY)
-            return fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu is half empty", i);
+            return ozf_fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu is half empty", i);
         if (len > UINT64_MAX - off || (shard_len != UINT64_MAX && off + len > shard_len))
-            return fail(st, OZF_ECORRUPT,
-                        "shard index: inner chunk %zu (offset %llu, %llu bytes) runs past the end "
-                        "of the shard (%llu bytes)", i, (unsigned long long)off,
-                        (unsigned long long)len, (unsigned long long)shard_len);
+            return ozf_fail(st, OZF_ECORRUPT,
+                            "shard index: inner chunk %zu (offset %llu, %llu bytes) runs past the end "
+                            "of the shard (%llu bytes)",
+                            i, (unsigned long long)off, (unsigned long long)len,
+                            (unsigned long long)shard_len);
         if (len && off < index_hi && off + len > index_lo)
-            return fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu overlaps the index", i);
-        used++;
+            return ozf_fail(st, OZF_ECORRUPT, "shard index: inner chunk %zu overlaps the index", i);
     }
-    if (used < 2) return OZF_OK;
-    span *s = malloc(used * sizeof *s);
-    if (!s) return fail(st, OZF_ENOMEM, "out of memory checking the shard index");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(pairs[2 * i] == OZF_SHARD_EMPTY && pairs[2 * i + 1] == OZF_SHARD_EMPTY))
-            s[k++] = (span){pairs[2 * i], pairs[2 * i + 1], i};
-    qsort(s, used, sizeof *s, span_cmp);
-    for (k = 1; k < used; k++) {
-        if (s[k - 1].len && s[k].len && s[k - 1].off + s[k - 1].len > s[k].off) {
-            size_t a = s[k - 1].i, b = s[k].i;
-            free(s);
-            return fail(st, OZF_ECORRUPT, "shard index: inner chunks %zu and %zu overlap", a, b);
-        }
-    }
-    free(s);
     return OZF_OK;
 }
 
@@ -245,48 +211,6 @@ size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *le
     return pos + (index_at_start ? 0 : isz);
 }
 
-/* ---- per-thread scratch for decoded chunks ---- */
-
-static __thread uint8_t *tls_buf;
-static __thread size_t tls_cap;
-
-static uint8_t *scratch(size_t n) {
-    if (n > tls_cap) {
-        free(tls_buf);
-        tls_buf = malloc(n ? n : 1);
-        tls_cap = tls_buf ? n : 0;
-    }
-    return tls_buf;
-}
-
-static __thread uint8_t *tls_src;
-static __thread size_t tls_src_cap;
-
-/* The task's encoded bytes, read from its file into a per-thread buffer. */
-static const uint8_t *read_source(const ozf_read_task *t, ozf_status *st) {
-    if (t->srclen > tls_src_cap) {
-        free(tls_src);
-        tls_src = malloc(t->srclen);
-        tls_src_cap = tls_src ? t->srclen : 0;
-        if (!tls_src) {
-            fail(st, OZF_ENOMEM, "out of memory for %zu encoded bytes", t->srclen);
-            return NULL;
-        }
-    }
-    size_t done = 0;
-    while (done < t->srclen) {
-        ssize_t r = pread(t->fd, tls_src + done, t->srclen - done, (off_t)(t->offset + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            fail(st, OZF_ECORRUPT, "reading %zu bytes at offset %llu: %s", t->srclen,
-                 (unsigned long long)t->offset, r < 0 ? strerror(errno) : "file ends early");
-            return NULL;
-        }
-        done += (size_t)r;
-    }
-    return tls_src;
-}
-
 static void fill_pattern(uint8_t *dst, size_t nbytes, const uint8_t *item, size_t is) {
     if (nbytes == 0) return;
     int same = 1;
@@ -322,37 +246,86 @@ typedef struct {
     const ozf_read_task *t;
     const uint8_t *fill;
     ozf_status *st;
-    size_t nbytes;
+    size_t nbytes, bound; /* decoded chunk; most encoded bytes a chunk may have */
 } read_ctx;
+
+/* The task's encoded bytes: its buffer, or what its file holds at offset,
+ * read into this thread's source scratch.  NULL with st filled on failure;
+ * never NULL without an error, and 0 bytes is a valid (empty) source that
+ * the decoder then refuses.  A source longer than any chunk can be is
+ * refused before a byte of it is read. */
+static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls, ozf_status *st) {
+    if (t->srclen > r->bound) {
+        ozf_fail(st, OZF_ESIZE, "%zu encoded bytes, more than a %zu-byte chunk can take (%zu)", t->srclen,
+                 r->nbytes, r->bound);
+        return NULL;
+    }
+    if (t->src) return t->src;
+    uint8_t *buf = ozf_tls_scratch(tls, OZF_SCRATCH_SOURCE, t->srclen);
+    if (!buf) {
+        ozf_fail(st, OZF_ENOMEM, "out of memory for %zu encoded bytes", t->srclen);
+        return NULL;
+    }
+    size_t done = 0;
+    while (done < t->srclen) {
+        ssize_t got = pread(t->fd, buf + done, t->srclen - done, (off_t)(t->offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            ozf_fail_os(st, errno, "reading %zu bytes at offset %llu", t->srclen,
+                        (unsigned long long)t->offset);
+            return NULL;
+        }
+        if (got == 0) {
+            ozf_fail(st, OZF_ECORRUPT, "file ends early: %zu of %zu bytes at offset %llu", done, t->srclen,
+                     (unsigned long long)t->offset);
+            return NULL;
+        }
+        done += (size_t)got;
+    }
+    return buf;
+}
+
+/* Decodes task t into the box (or, with into == NULL, into this thread's
+ * chunk scratch, returned for the caller to scatter).  NULL on failure (st
+ * filled) or when the chunk went straight to the box. */
+static const uint8_t *decode_task(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls, int direct,
+                                  ozf_status *st) {
+    const uint8_t *src = source_of(r, t, tls, st);
+    if (!src) return NULL;
+    if (direct) {
+        ozf_chain_decode(r->c, src, t->srclen, t->box.arr, st);
+        return NULL;
+    }
+    uint8_t *buf = ozf_tls_scratch(tls, OZF_SCRATCH_CHUNK, r->nbytes);
+    if (!buf) {
+        ozf_fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
+        return NULL;
+    }
+    return ozf_chain_decode(r->c, src, t->srclen, buf, st) ? NULL : buf;
+}
+
+static void release_scratch(ozf_tls *tls) {
+    ozf_tls_trim(tls, OZF_SCRATCH_CHUNK);
+    ozf_tls_trim(tls, OZF_SCRATCH_SOURCE);
+}
 
 static void read_one(void *p, size_t i) {
     read_ctx *r = p;
     const ozf_read_task *t = &r->t[i];
     ozf_status *st = &r->st[i];
-    ok(st);
-    const uint8_t *src = t->src;
-    if (!src && t->fd < 0) {
+    ozf_ok(st);
+    if (!t->src && t->fd < 0) {
         ozf_box_fill(&t->box, r->fill);
         return;
     }
-    if (!src && !(src = read_source(t, st))) return;
-    if (box_is_chunk_layout(&t->box)) {
-        ozf_chain_decode(r->c, src, t->srclen, t->box.arr, st);
+    ozf_tls *tls = ozf_tls_get();
+    if (!tls) {
+        ozf_fail(st, OZF_ENOMEM, "out of memory");
         return;
     }
-    uint8_t *buf = scratch(r->nbytes);
-    if (!buf) {
-        fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
-        return;
-    }
-    if (ozf_chain_decode(r->c, src, t->srclen, buf, st)) return;
-    ozf_box_scatter(&t->box, buf);
-}
-
-static size_t count_failed(const ozf_status *st, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += st[i].code != 0;
-    return k;
+    const uint8_t *buf = decode_task(r, t, tls, box_is_chunk_layout(&t->box), st);
+    if (buf) ozf_box_scatter(&t->box, buf);
+    release_scratch(tls);
 }
 
 /* Tasks that read the same encoded bytes (same buffer, or same file span)
@@ -374,52 +347,64 @@ static int cmp_key(const void *pa, const void *pb) {
 }
 
 static int same_bytes(const task_key *a, const task_key *b) {
-    return a->src == b->src && a->fd == b->fd && a->offset == b->offset && a->srclen == b->srclen
-           && (a->src || a->fd >= 0);  /* missing chunks just fill */
+    return a->src == b->src && a->fd == b->fd && a->offset == b->offset && a->srclen == b->srclen &&
+           (a->src || a->fd >= 0); /* missing chunks just fill */
 }
 
 typedef struct {
     read_ctx r;
     const task_key *keys;
-    const size_t *gstart;  /* group g is keys[gstart[g] .. gstart[g + 1]) */
+    const size_t *gstart; /* group g is keys[gstart[g] .. gstart[g + 1]) */
 } group_ctx;
 
 static void read_group(void *p, size_t g) {
     group_ctx *q = p;
     size_t a = q->gstart[g], b = q->gstart[g + 1];
-    const ozf_read_task *t = q->r.t;
     ozf_status *st = q->r.st;
     if (b - a == 1) {
         read_one(&q->r, q->keys[a].i);
         return;
     }
     size_t first = q->keys[a].i;
-    ok(&st[first]);
-    const uint8_t *src = t[first].src;
-    uint8_t *buf = scratch(q->r.nbytes);
-    if (!buf) fail(&st[first], OZF_ENOMEM, "out of memory for a %zu-byte chunk", q->r.nbytes);
-    else if (src || (src = read_source(&t[first], &st[first])))
-        ozf_chain_decode(q->r.c, src, t[first].srclen, buf, &st[first]);
+    ozf_ok(&st[first]);
+    ozf_tls *tls = ozf_tls_get();
+    const uint8_t *buf = NULL;
+    if (!tls)
+        ozf_fail(&st[first], OZF_ENOMEM, "out of memory");
+    else
+        buf = decode_task(&q->r, &q->r.t[first], tls, 0, &st[first]);
     for (size_t k = a; k < b; k++) {
         size_t i = q->keys[k].i;
         st[i] = st[first];
-        if (!st[first].code) ozf_box_scatter(&t[i].box, buf);
+        if (buf) ozf_box_scatter(&q->r.t[i].box, buf);
     }
+    if (tls) release_scratch(tls);
 }
 
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st, int shared) {
-    read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c)};
+typedef struct {
+    read_ctx *r;
+    const size_t *order;
+} ordered_ctx;
+
+static void read_ordered(void *p, size_t k) {
+    ordered_ctx *o = p;
+    read_one(o->r, o->order[k]);
+}
+
+static size_t read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                         ozf_status *st, int shared, const size_t *order) {
+    read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c), ozf_chain_read_bound(c)};
     task_key *keys = shared && n > 1 ? malloc(n * sizeof *keys) : NULL;
     size_t *gstart = keys ? malloc((n + 1) * sizeof *gstart) : NULL;
-    if (!gstart) {  /* not shared, or no memory to find out: each task alone */
+    if (!gstart) { /* not shared, or no memory to find out: each task alone */
         free(keys);
-        ozf_parallel_for(n, read_one, &r);
-        return count_failed(st, n);
+        ordered_ctx o = {&r, order};
+        if (order) ozf_parallel_for(n, read_ordered, &o); /* in file order (readahead.h) */
+        else ozf_parallel_for(n, read_one, &r);
+        return ozf_count_failed(st, n);
     }
     for (size_t i = 0; i < n; i++)
-        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset,
-                             t[i].srclen, i};
+        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset, t[i].srclen, i};
     qsort(keys, n, sizeof *keys, cmp_key);
     size_t ng = 0;
     for (size_t k = 0; k < n; k++)
@@ -429,7 +414,15 @@ size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
     ozf_parallel_for(ng, read_group, &q);
     free(keys);
     free(gstart);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
+}
+
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared) {
+    ozf_ra_job *ra = ozf_readahead_start(t, n); /* the device reads ahead of the preads */
+    size_t failed = read_tasks(c, n, t, fill, st, shared, ozf_readahead_order(ra));
+    ozf_readahead_finish(ra);
+    return failed;
 }
 
 /* ---- write tasks ---- */
@@ -447,21 +440,25 @@ static void write_one(void *p, size_t i) {
     write_ctx *w = p;
     ozf_write_task *t = &w->t[i];
     ozf_status *st = &w->st[i];
-    ok(st);
+    ozf_ok(st);
     t->empty = 0;
     t->dstlen = 0;
     const uint8_t *src;
+    ozf_tls *tls = NULL;
     if (!t->old && box_is_chunk_layout(&t->box)) {
         src = t->box.arr;
     } else {
-        uint8_t *buf = scratch(w->nbytes);
+        uint8_t *buf = (tls = ozf_tls_get()) ? ozf_tls_scratch(tls, OZF_SCRATCH_CHUNK, w->nbytes) : NULL;
         if (!buf) {
-            fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", w->nbytes);
+            ozf_fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", w->nbytes);
             return;
         }
         if (!ozf_box_is_full(&t->box)) {
             if (t->old) {
-                if (ozf_chain_decode(w->c, t->old, t->oldlen, buf, st)) return;
+                if (ozf_chain_decode(w->c, t->old, t->oldlen, buf, st)) {
+                    ozf_tls_trim(tls, OZF_SCRATCH_CHUNK);
+                    return;
+                }
             } else {
                 fill_pattern(buf, w->nbytes, w->fill, w->c->itemsize);
             }
@@ -469,16 +466,16 @@ static void write_one(void *p, size_t i) {
         ozf_box_gather(&t->box, buf);
         src = buf;
     }
-    if (!w->write_empty && all_equal(src, w->nbytes, w->fill, w->c->itemsize)) {
+    if (!w->write_empty && all_equal(src, w->nbytes, w->fill, w->c->itemsize))
         t->empty = 1;
-        return;
-    }
-    ozf_chain_encode(w->c, src, t->dst, w->bound, &t->dstlen, st);
+    else
+        ozf_chain_encode(w->c, src, t->dst, w->bound, &t->dstlen, st);
+    if (tls) ozf_tls_trim(tls, OZF_SCRATCH_CHUNK);
 }
 
-size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill,
-                       int write_empty, ozf_status *st) {
+size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill, int write_empty,
+                       ozf_status *st) {
     write_ctx w = {c, t, fill, write_empty, st, ozf_chain_nbytes(c), ozf_chain_encode_bound(c)};
     ozf_parallel_for(n, write_one, &w);
-    return count_failed(st, n);
+    return ozf_count_failed(st, n);
 }

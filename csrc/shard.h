@@ -17,13 +17,14 @@
 #include <stdint.h>
 
 #include "codec_chain.h"
+#include "status.h"
 
 #define OZF_SHARD_EMPTY UINT64_MAX
 
 typedef struct {
     int ndim;
     size_t itemsize;
-    size_t shape[OZF_MAXDIM];   /* the chunk */
+    size_t shape[OZF_MAXDIM]; /* the chunk */
     size_t start[OZF_MAXDIM];
     size_t step[OZF_MAXDIM];
     size_t count[OZF_MAXDIM];   /* start + (count-1)*step < shape */
@@ -47,11 +48,13 @@ size_t ozf_shard_index_size(size_t n, int checksum);
 /* Parses and validates an index.  shard_len is the whole shard's size
  * (UINT64_MAX if unknown); index_lo..index_hi is where the index sits in the
  * shard.  Errors (OZF_ECHECKSUM, OZF_ECORRUPT): wrong checksum, half-empty
- * entries, chunks past the end of the shard, chunks overlapping each other
- * or the index.  pairs receives 2n values (OZF_SHARD_EMPTY marks empty). */
+ * entries, chunks past the end of the shard or overlapping the index.  Chunks
+ * may share or overlap bytes with each other (readers accept that; writers
+ * here never produce it).  pairs receives 2n values (OZF_SHARD_EMPTY marks
+ * empty).  Allocates nothing. */
 int ozf_shard_index_decode(const uint8_t *idx, size_t idxlen, size_t n, int checksum, int big,
-                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi,
-                           uint64_t *pairs, ozf_status *st);
+                           uint64_t shard_len, uint64_t index_lo, uint64_t index_hi, uint64_t *pairs,
+                           ozf_status *st);
 void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int big, uint8_t *out);
 
 /* Concatenates the n inner chunks (part[i] == NULL: empty) into out in the
@@ -64,12 +67,13 @@ void ozf_shard_index_encode(const uint64_t *pairs, size_t n, int checksum, int b
 size_t ozf_shard_assemble(size_t n, const uint8_t *const *part, const size_t *len, const size_t *order,
                           int index_at_start, int checksum, int big, uint8_t *out);
 
-/* Read task: decode src (NULL: the chunk is missing, use the fill value) and
- * copy the box out of it. */
 /* Read task: the encoded chunk is src[0..srclen), or, with fd >= 0, the
  * srclen bytes at offset in that open file (read by the task itself into a
  * per-thread buffer, so no compressed copy of a whole shard is held).
- * src == NULL and fd < 0: a missing chunk, filled with the fill value. */
+ * src == NULL and fd < 0: a missing chunk, filled with the fill value.
+ * Every task either fills its whole box or fails: a source of 0 bytes, one
+ * longer than ozf_chain_read_bound (refused before it is read), a short
+ * file (OZF_ECORRUPT) or a read error (OZF_EIO) all fail. */
 typedef struct {
     const uint8_t *src;
     size_t srclen;
@@ -83,8 +87,8 @@ typedef struct {
  * the same encoded bytes (same src pointer, or same fd, offset and length)
  * decode them once and each scatters the result into its own box: many
  * overlapping reads of one array then cost each chunk once. */
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t,
-                      const uint8_t *fill, ozf_status *st, int shared);
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared);
 
 /* Write task: the chunk starts as old decoded (old == NULL: all fill value),
  * gets the box gathered from the caller's array (box.arr), and is encoded
@@ -99,7 +103,7 @@ typedef struct {
     int empty;
 } ozf_write_task;
 
-size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill,
-                       int write_empty, ozf_status *st);
+size_t ozf_write_tasks(const ozf_chain *c, size_t n, ozf_write_task *t, const uint8_t *fill, int write_empty,
+                       ozf_status *st);
 
 #endif

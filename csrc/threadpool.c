@@ -12,20 +12,20 @@ typedef struct job {
     size_t n;
     ozf_task_fn fn;
     void *ctx;
-    atomic_size_t next;  /* next index to claim */
-    atomic_size_t done;  /* indices finished */
-    int helpers;         /* workers inside run_job; the job outlives them */
+    atomic_size_t next; /* next index to claim */
+    atomic_size_t done; /* indices finished */
+    int helpers;        /* workers inside run_job; the job outlives them */
     struct job *prev, *nextjob;
 } job_t;
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work;      /* a job was posted, or the pool shrinks */
-    pthread_cond_t finished;  /* some job finished an index */
-    job_t *jobs;              /* jobs with indices left to claim */
-    int wanted;               /* threads per parallel_for, caller included */
-    int started;              /* worker threads alive */
-    unsigned generation;      /* bumped to retire workers on resize */
+    pthread_cond_t work;     /* a job was posted, or the pool shrinks */
+    pthread_cond_t finished; /* some job finished an index */
+    job_t *jobs;             /* jobs with indices left to claim */
+    int wanted;              /* threads per parallel_for, caller included */
+    int started;             /* worker threads alive */
+    unsigned generation;     /* bumped to retire workers on resize */
 } pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
@@ -50,7 +50,10 @@ static void run_job(job_t *j) {
 }
 
 static void unlink_job(job_t *j) {
-    if (j->prev) j->prev->nextjob = j->nextjob; else if (pool.jobs == j) pool.jobs = j->nextjob;
+    if (j->prev)
+        j->prev->nextjob = j->nextjob;
+    else if (pool.jobs == j)
+        pool.jobs = j->nextjob;
     if (j->nextjob) j->nextjob->prev = j->prev;
     j->prev = j->nextjob = NULL;
 }
@@ -96,10 +99,11 @@ static void atfork_child(void) {
 }
 static void install_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
-/* Starts workers up to wanted-1; lock held.  Returns -1 if none could start. */
+/* Starts workers up to wanted-1; lock held.  Returns OZF_EIO if none could
+ * start. */
 static int ensure_workers(void) {
     pthread_once(&atfork_once, install_atfork);
-    int rc = 0;
+    int rc = OZF_OK;
     while (pool.started < pool.wanted - 1) {
         pthread_t t;
         pthread_attr_t attr;
@@ -107,7 +111,10 @@ static int ensure_workers(void) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int err = pthread_create(&t, &attr, worker, (void *)(size_t)pool.generation);
         pthread_attr_destroy(&attr);
-        if (err) { rc = pool.started ? 0 : -1; break; }
+        if (err) {
+            rc = pool.started ? OZF_OK : OZF_EIO;
+            break;
+        }
         pool.started++;
     }
     return rc;
@@ -135,13 +142,13 @@ int ozf_pool_get_threads(void) {
 }
 
 int ozf_parallel_for(size_t n, ozf_task_fn fn, void *ctx) {
-    if (n == 0) return 0;
-    int rc = 0;
+    if (n == 0) return OZF_OK;
+    int rc = OZF_OK;
     pthread_mutex_lock(&pool.lock);
     if (n == 1 || pool.wanted <= 1) {
         pthread_mutex_unlock(&pool.lock);
         for (size_t i = 0; i < n; i++) fn(ctx, i);
-        return 0;
+        return OZF_OK;
     }
     rc = ensure_workers();
     job_t j;
@@ -161,8 +168,7 @@ int ozf_parallel_for(size_t n, ozf_task_fn fn, void *ctx) {
 
     pthread_mutex_lock(&pool.lock);
     /* j lives on this stack: wait until no worker can still touch it. */
-    while (atomic_load(&j.done) < n || j.helpers > 0)
-        pthread_cond_wait(&pool.finished, &pool.lock);
+    while (atomic_load(&j.done) < n || j.helpers > 0) pthread_cond_wait(&pool.finished, &pool.lock);
     unlink_job(&j);
     pthread_mutex_unlock(&pool.lock);
     return rc;

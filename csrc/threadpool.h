@@ -14,15 +14,17 @@
 
 #include <stddef.h>
 
+#include "status.h"
+
 typedef void (*ozf_task_fn)(void *ctx, size_t i);
 
 /* Total threads used by one parallel_for, the caller included (>= 1). */
 void ozf_pool_set_threads(int n);
 int ozf_pool_get_threads(void);
 
-/* Runs fn(ctx, i) for i in [0, n).  Returns 0, or -1 if no worker thread
- * could be started (the work is then done on the calling thread alone, so the
- * result is still complete). */
+/* Runs fn(ctx, i) for i in [0, n).  Returns OZF_OK, or OZF_EIO if no worker
+ * thread could be started (the work is then done on the calling thread alone,
+ * so the result is still complete: callers may ignore it). */
 int ozf_parallel_for(size_t n, ozf_task_fn fn, void *ctx);
 
 #endif

@@ -14,7 +14,7 @@
 #   anything unsupported (e.g. sharding_indexed, unknown names or keys, bad
 #   values) and otherwise returns 0 with c validated by ozf_chain_check.
 #
-#   raise_status(st, index) turns a failed ozf_status into CodecError.
+#   raise_status (in _common.pxi) turns a failed ozf_status into an exception.
 from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport calloc, malloc, free
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
@@ -24,8 +24,6 @@ from omezarr_fast._lib.crc32c cimport ozf_crc32c, ozf_crc32c_sw, ozf_crc32c_hw
 from omezarr_fast._lib.threadpool cimport ozf_parallel_for
 
 import sys as _sys
-import numpy as _np
-from omezarr_fast.errors import CodecError
 
 _BLOSC_CNAMES = {"lz4": OZF_BLOSC_LZ4, "lz4hc": OZF_BLOSC_LZ4HC, "blosclz": OZF_BLOSC_BLOSCLZ,
                  "zstd": OZF_BLOSC_ZSTD, "zlib": OZF_BLOSC_ZLIB}
@@ -174,30 +172,6 @@ cdef int fill_chain(ozf_chain* c, list codecs, tuple chunk_shape, object dtype) 
     return 0
 
 
-cdef raise_status(ozf_status* st, object index=None):
-    msg = st.msg.decode("utf-8", "replace")
-    if index is not None:
-        msg = f"chunk {index}: {msg}"
-    if st.code == OZF_ENOMEM:
-        raise MemoryError(msg)
-    raise CodecError(msg, index)
-
-
-cdef object _u8(object data):
-    """A 1-d uint8 view of any C-contiguous buffer (no copy)."""
-    if isinstance(data, _np.ndarray):
-        if not data.flags.c_contiguous:
-            raise ValueError("data must be C-contiguous")
-        return data.reshape(-1).view(_np.uint8)
-    if isinstance(data, bytes):
-        return data
-    return _np.frombuffer(data, dtype=_np.uint8)
-
-
-cdef inline const uint8_t* _ptr(const uint8_t[::1] v) noexcept:
-    return &v[0] if v.shape[0] else <const uint8_t*>b""
-
-
 cdef object _empty(size_t n):
     return _np.empty(n, dtype=_np.uint8)
 
@@ -244,12 +218,13 @@ cdef class NativeChain:
     """A compiled codec chain over C-contiguous buffers (any dtype; only the
     bytes count).  The public wrapper is omezarr_fast.native.ChunkCodec."""
     cdef ozf_chain c
-    cdef readonly size_t nbytes, bound
+    cdef readonly size_t nbytes, bound, read_bound
 
     def __cinit__(self, list codecs, tuple chunk_shape, dtype):
         fill_chain(&self.c, codecs, chunk_shape, dtype)
         self.nbytes = ozf_chain_nbytes(&self.c)
         self.bound = ozf_chain_encode_bound(&self.c)
+        self.read_bound = ozf_chain_read_bound(&self.c)
 
     def encode(self, src):
         """src: one chunk, C-ordered -> encoded 1-d uint8 array."""

@@ -11,10 +11,32 @@
 # broadcast values).  Every box is checked against the array's memory before
 # C touches it.
 from libc.stdint cimport uint64_t, int64_t, uintptr_t
-from libc.string cimport memcpy
+from libc.stdlib cimport realloc
+from libc.string cimport memcpy, memset
 from omezarr_fast._lib.shard cimport *
 
 import itertools as _itertools
+
+# Inner-chunk read tasks per native call: enough for the pool to balance,
+# few enough that their table (about 1.3 KiB each) stays small.
+cdef enum:
+    _TASK_BATCH = 4096
+
+
+ctypedef struct _inner_iter:
+    # Walks the inner chunks one shard box touches: per dimension the inner
+    # chunk indices (J), start and count inside them (IS, IC) and the byte
+    # offset in the caller array (AO); idx is the odometer over them.
+    int nd
+    bint done
+    size_t nper[OZF_MAXDIM]
+    size_t idx[OZF_MAXDIM]
+    size_t* J[OZF_MAXDIM]
+    size_t* IS[OZF_MAXDIM]
+    size_t* IC[OZF_MAXDIM]
+    int64_t* AO[OZF_MAXDIM]
+    size_t* buf
+    int64_t* abuf
 
 
 cdef tuple _array_span(object arr):
@@ -66,15 +88,11 @@ cdef int _parse_box(ozf_box* b, object box, size_t itemsize, tuple shape, tuple 
     return 0
 
 
-cdef inline const uint8_t* _bufptr(const uint8_t[::1] v) noexcept nogil:
-    return &v[0] if v.shape[0] else <const uint8_t*>b""
-
-
 cdef class ChunkKernel:
     """A compiled codec chain for one chunk shape, dtype and fill value."""
     cdef ozf_chain c
     cdef readonly bytes fill
-    cdef readonly size_t nbytes, bound, itemsize
+    cdef readonly size_t nbytes, bound, read_bound, itemsize
     cdef readonly tuple shape
 
     def __cinit__(self, list codecs, tuple chunk_shape, dtype, bytes fill):
@@ -86,6 +104,7 @@ cdef class ChunkKernel:
         self.shape = tuple(chunk_shape)
         self.nbytes = ozf_chain_nbytes(&self.c)
         self.bound = ozf_chain_encode_bound(&self.c)
+        self.read_bound = ozf_chain_read_bound(&self.c)
 
     def read(self, list items, arr, bint shared=False):
         """items: (box, src) pairs; src is the encoded chunk, None for a
@@ -125,7 +144,7 @@ cdef class ChunkKernel:
                 else:
                     v = _u8(src)
                     keep.append(v)
-                    t[i].src = _bufptr(v)
+                    t[i].src = _ptr(v)
                     t[i].srclen = v.shape[0]
             with nogil:
                 failed = ozf_read_tasks(&self.c, n, t, fp, st, shared)
@@ -172,7 +191,7 @@ cdef class ChunkKernel:
                 else:
                     v = _u8(old)
                     keep.append(v)
-                    t[i].old = _bufptr(v)
+                    t[i].old = _ptr(v)
                     t[i].oldlen = v.shape[0]
                 t[i].dst = &outv[0] + <size_t>slots[i] if self.bound else NULL
             with nogil:
@@ -216,15 +235,31 @@ cdef class ShardKernel:
         self.index_size = ozf_shard_index_size(self.n_inner, checksum)
 
     def set_order(self, order):
-        """The order inner chunks are laid out in a shard (linear indices)."""
-        order = _np.asarray(order, dtype=_np.uintp)
-        if sorted(order.tolist()) != list(range(self.n_inner)):
+        """The order inner chunks are laid out in a shard (linear indices): a
+        sequence, or a callable returning one, called on the first write
+        (reads never need it, so a read never builds a table sized by the
+        inner-chunk count)."""
+        self.order_ = order if callable(order) else self._check_order(order)
+        self.rank_ = None
+
+    cdef object _check_order(self, order):
+        order = _np.asarray(order, dtype=_np.uintp).reshape(-1)
+        if order.shape[0] != self.n_inner or (self.n_inner and not _np.array_equal(
+                _np.bincount(order, minlength=self.n_inner), _np.ones(self.n_inner, _np.intp))):
             raise ValueError("order must be a permutation of the inner chunks")
-        self.order_ = order
-        rank = [0] * self.n_inner
-        for k, lin in enumerate(order.tolist()):
-            rank[lin] = k
-        self.rank_ = rank
+        return order
+
+    cdef tuple _layout(self):
+        """(order, rank) for writing, or (None, None) for index order."""
+        if self.order_ is None:
+            return None, None
+        if callable(self.order_):
+            self.order_ = self._check_order(self.order_())
+        if self.rank_ is None:
+            rank = _np.empty(self.n_inner, dtype=_np.uintp)
+            rank[self.order_] = _np.arange(self.n_inner, dtype=_np.uintp)
+            self.rank_ = rank
+        return self.order_, self.rank_
 
     def decode_index(self, index, shard_len=None):
         """The (n_inner, 2) uint64 (offset, nbytes) table; CodecError if the
@@ -233,6 +268,8 @@ cdef class ShardKernel:
         cdef ozf_status st
         cdef uint64_t slen = 0xFFFFFFFFFFFFFFFF if shard_len is None else shard_len
         cdef uint64_t lo, hi
+        if <size_t>v.shape[0] != self.index_size:  # before allocating anything sized by the index
+            raise CodecError(f"shard index is {v.shape[0]} bytes, expected {self.index_size}")
         pairs = _np.empty((self.n_inner, 2), dtype=_np.uint64)
         cdef uint64_t[:, ::1] p = pairs
         if self.index_at_start:
@@ -241,7 +278,7 @@ cdef class ShardKernel:
             lo, hi = slen, slen
         else:
             lo, hi = shard_len - self.index_size, shard_len
-        cdef const uint8_t* vp = _bufptr(v)
+        cdef const uint8_t* vp = _ptr(v)
         cdef size_t vn = v.shape[0]
         with nogil:
             rc = ozf_shard_index_decode(vp, vn, self.n_inner, self.checksum, self.big,
@@ -298,52 +335,43 @@ cdef class ShardKernel:
         _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
         return [lin for lin, _ in self._plan(&sb, span)]
 
-    cdef size_t _whole_tasks(self, ozf_box* sb, const uint64_t* pairs, const uint8_t* base,
-                             int fd, ozf_read_task* out) noexcept nogil:
-        """Fills out with one read task per inner chunk the shard box touches
-        (a whole shard in memory at base, or in the open file fd when base is
-        NULL; its index already validated); returns how many.  The same
-        arithmetic as _plan, without Python."""
+    cdef int _iter_init(self, _inner_iter* it, ozf_box* sb) noexcept nogil:
+        """Sets it up to walk the inner chunks the shard box touches (the
+        same arithmetic as _plan, without Python).  Its tables are sized by
+        the inner chunks touched per dimension.  -1: out of memory."""
         cdef int nd = sb.ndim, d
-        cdef size_t nper[32]
-        cdef size_t first[32]
-        cdef size_t idx[32]
-        cdef size_t* J[32]
-        cdef size_t* IS[32]
-        cdef size_t* IC[32]
-        cdef int64_t* AO[32]
-        cdef size_t ics, j, lo, k0, k1, start, step, count, last, n = 0, lin, total = 0
-        cdef size_t cps_d
-        cdef size_t* buf
-        cdef int64_t* abuf
-        cdef ozf_read_task* t
-        cdef uint64_t off
+        cdef size_t ics, j, lo, k0, k1, start, step, count, last, total = 0, m
+        memset(it, 0, sizeof(_inner_iter))
+        it.nd = nd
+        it.done = 0
         for d in range(nd):
-            total += sb.shape[d] // self.inner.c.shape[d] + 1
-        buf = <size_t*>malloc((3 * total + 1) * sizeof(size_t))
-        abuf = <int64_t*>malloc((total + 1) * sizeof(int64_t))
-        if buf == NULL or abuf == NULL:
-            free(buf)
-            free(abuf)
-            return <size_t>-1
+            if sb.count[d] == 0:
+                it.done = 1
+                return 0
+            ics = self.inner.c.shape[d]
+            total += (sb.start[d] + (sb.count[d] - 1) * sb.step[d]) // ics - sb.start[d] // ics + 1
+        it.buf = <size_t*>malloc((3 * total + 1) * sizeof(size_t))
+        it.abuf = <int64_t*>malloc((total + 1) * sizeof(int64_t))
+        if it.buf == NULL or it.abuf == NULL:
+            free(it.buf)
+            free(it.abuf)
+            it.buf = NULL
+            it.abuf = NULL
+            return -1
         total = 0
         for d in range(nd):
             ics = self.inner.c.shape[d]
-            cps_d = sb.shape[d] // ics
-            J[d] = buf + 3 * total
-            IS[d] = J[d] + cps_d + 1
-            IC[d] = IS[d] + cps_d + 1
-            AO[d] = abuf + total
-            total += cps_d + 1
-            nper[d] = 0
             start = sb.start[d]
             step = sb.step[d]
             count = sb.count[d]
-            if count == 0:
-                free(buf)
-                free(abuf)
-                return 0
             last = start + (count - 1) * step
+            m = last // ics - start // ics + 1
+            it.J[d] = it.buf + 3 * total
+            it.IS[d] = it.J[d] + m
+            it.IC[d] = it.IS[d] + m
+            it.AO[d] = it.abuf + total
+            total += m
+            it.nper[d] = 0
             for j in range(start // ics, last // ics + 1):
                 lo = j * ics
                 k0 = 0 if lo <= start else (lo - start + step - 1) // step
@@ -351,30 +379,39 @@ cdef class ShardKernel:
                 if k1 > count:
                     k1 = count
                 if k1 > k0:
-                    J[d][nper[d]] = j
-                    IS[d][nper[d]] = start + k0 * step - lo
-                    IC[d][nper[d]] = k1 - k0
-                    AO[d][nper[d]] = <int64_t>k0 * sb.stride[d]
-                    nper[d] += 1
-            if nper[d] == 0:
-                free(buf)
-                free(abuf)
-                return 0
-            idx[d] = 0
-        while True:
+                    it.J[d][it.nper[d]] = j
+                    it.IS[d][it.nper[d]] = start + k0 * step - lo
+                    it.IC[d][it.nper[d]] = k1 - k0
+                    it.AO[d][it.nper[d]] = <int64_t>k0 * sb.stride[d]
+                    it.nper[d] += 1
+            if it.nper[d] == 0:
+                it.done = 1
+            it.idx[d] = 0
+        return 0
+
+    cdef size_t _iter_fill(self, _inner_iter* it, ozf_box* sb, const uint64_t* pairs,
+                           const uint8_t* base, int fd, ozf_read_task* out, size_t cap) noexcept nogil:
+        """Fills out with up to cap read tasks, the next inner chunks of it
+        (a whole shard in memory at base, or in the open file fd when base is
+        NULL; its index already validated); returns how many."""
+        cdef int nd = it.nd, d
+        cdef size_t n = 0, lin
+        cdef ozf_read_task* t
+        cdef uint64_t off
+        while not it.done and n < cap:
             t = &out[n]
             t.box.ndim = nd
             t.box.itemsize = sb.itemsize
             t.box.arr = sb.arr
             lin = 0
             for d in range(nd):
-                lin = lin * (sb.shape[d] // self.inner.c.shape[d]) + J[d][idx[d]]
+                lin = lin * (sb.shape[d] // self.inner.c.shape[d]) + it.J[d][it.idx[d]]
                 t.box.shape[d] = self.inner.c.shape[d]
-                t.box.start[d] = IS[d][idx[d]]
+                t.box.start[d] = it.IS[d][it.idx[d]]
                 t.box.step[d] = sb.step[d]
-                t.box.count[d] = IC[d][idx[d]]
+                t.box.count[d] = it.IC[d][it.idx[d]]
                 t.box.stride[d] = sb.stride[d]
-                t.box.arr += AO[d][idx[d]]
+                t.box.arr += it.AO[d][it.idx[d]]
             off = pairs[2 * lin]
             t.fd = -1
             t.offset = 0
@@ -392,16 +429,30 @@ cdef class ShardKernel:
             n += 1
             d = nd - 1
             while d >= 0:
-                idx[d] += 1
-                if idx[d] < nper[d]:
+                it.idx[d] += 1
+                if it.idx[d] < it.nper[d]:
                     break
-                idx[d] = 0
+                it.idx[d] = 0
                 d -= 1
             if d < 0:
-                break
-        free(buf)
-        free(abuf)
+                it.done = 1
         return n
+
+    cdef void _run_tasks(self, ozf_read_task* tasks, size_t* owner, size_t n, bint shared) except *:
+        cdef ozf_status* st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
+        cdef const uint8_t* fp = self.inner.fill
+        cdef size_t failed, k
+        if st == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                failed = ozf_read_tasks(&self.inner.c, n, tasks, fp, st, shared)
+            if failed:
+                for k in range(n):
+                    if st[k].code:
+                        raise_status(&st[k], owner[k], "inner chunk: ")
+        finally:
+            free(st)
 
     def read(self, list items, arr, bint shared=False):
         """items: (box over the shard, source); source is None (missing
@@ -409,26 +460,27 @@ cdef class ShardKernel:
         a partial fetch, or (pairs, fd): the shard is in that open file and
         each inner chunk task reads its own bytes (pairs from decode_index
         with the file's size).  shared: items may share a source, whose inner
-        chunks are then decoded once.  CodecError.index names the failing item."""
+        chunks are then decoded once.  CodecError.index names the failing item.
+
+        Memory grows with the inner chunks a box touches, never with the
+        inner chunks a shard has: tasks run in batches of _TASK_BATCH."""
         cdef ozf_box sb
-        cdef size_t nitems = len(items), i, n = 0, got, failed, k
+        cdef size_t nitems = len(items), i, n = 0, got, k, cap = 0
         cdef const uint8_t[::1] v
         cdef const uint64_t[:, ::1] pv
         cdef const uint8_t* fp = self.inner.fill
         cdef ozf_read_task* whole = NULL
         cdef size_t* wowner = NULL
-        cdef ozf_status* st = NULL
+        cdef void* grown
         cdef const uint8_t* base
         cdef int fd
+        cdef _inner_iter it
+        memset(&it, 0, sizeof(_inner_iter))
         span = _array_span(arr)
         tasks = []
         owner = []
         keep = []
         try:
-            whole = <ozf_read_task*>malloc((nitems * self.n_inner + 1) * sizeof(ozf_read_task))
-            wowner = <size_t*>malloc((nitems * self.n_inner + 1) * sizeof(size_t))
-            if whole == NULL or wowner == NULL:
-                raise MemoryError()
             for i in range(nitems):
                 box, source = items[i]
                 _parse_box(&sb, box, self.inner.itemsize, self.shape, span)
@@ -448,7 +500,7 @@ cdef class ShardKernel:
                     if parts is None:
                         v = _u8(source)
                         keep.append(v)
-                        base = _bufptr(v)
+                        base = _ptr(v)
                         fd = -1
                     else:
                         if not (isinstance(pairs, _np.ndarray) and pairs.dtype == _np.uint64
@@ -458,13 +510,31 @@ cdef class ShardKernel:
                         fd = parts
                     pv = pairs
                     keep.append(pairs)
-                    with nogil:
-                        got = self._whole_tasks(&sb, &pv[0, 0], base, fd, whole + n)
-                    if got == <size_t>-1:
+                    if self._iter_init(&it, &sb) != 0:
                         raise MemoryError()
-                    for k in range(n, n + got):
-                        wowner[k] = i
-                    n += got
+                    while not it.done:
+                        if n == cap:
+                            if cap < _TASK_BATCH:  # grow towards a batch
+                                cap = min(_TASK_BATCH, max(16, 2 * cap))
+                                grown = realloc(whole, cap * sizeof(ozf_read_task))
+                                if grown == NULL:
+                                    raise MemoryError()
+                                whole = <ozf_read_task*>grown
+                                grown = realloc(wowner, cap * sizeof(size_t))
+                                if grown == NULL:
+                                    raise MemoryError()
+                                wowner = <size_t*>grown
+                            else:  # a full batch: decode it and start the next
+                                self._run_tasks(whole, wowner, n, shared)
+                                n = 0
+                        with nogil:
+                            got = self._iter_fill(&it, &sb, &pv[0, 0], base, fd, whole + n, cap - n)
+                        for k in range(n, n + got):
+                            wowner[k] = i
+                        n += got
+                    free(it.buf)
+                    free(it.abuf)
+                    memset(&it, 0, sizeof(_inner_iter))
                     continue
                 for lin, ibox in self._plan(&sb, span):
                     if pairs[lin, 0] == 0xFFFFFFFFFFFFFFFF:
@@ -474,25 +544,17 @@ cdef class ShardKernel:
                     tasks.append((ibox, src))
                     owner.append(i)
             if n:
-                st = <ozf_status*>malloc(n * sizeof(ozf_status))
-                if st == NULL:
-                    raise MemoryError()
-                with nogil:
-                    failed = ozf_read_tasks(&self.inner.c, n, whole, fp, st, shared)
-                if failed:
-                    for k in range(n):
-                        if st[k].code:
-                            msg = st[k].msg.decode("utf-8", "replace")
-                            raise CodecError(f"inner chunk: {msg}", wowner[k])
+                self._run_tasks(whole, wowner, n, shared)
             if tasks:
                 try:
                     self.inner.read(tasks, arr, shared)
                 except CodecError as e:
                     raise CodecError(f"inner chunk: {e}", owner[e.index]) from None
         finally:
+            free(it.buf)
+            free(it.abuf)
             free(whole)
             free(wowner)
-            free(st)
 
     def write(self, list items, arr, bint write_empty):
         """items: (box over the shard, old) with old None or the current
@@ -513,7 +575,7 @@ cdef class ShardKernel:
         cap = self.index_size + n * bound
         nfresh = sum(1 for _, old in items if old is None)
         out = _np.empty(nfresh * cap, dtype=_np.uint8)
-        rank = self.rank_
+        _, rank = self._layout()
         base0 = self.index_size if self.index_at_start else 0
         fresh = 0
         for i, (box, old) in enumerate(items):
@@ -543,7 +605,7 @@ cdef class ShardKernel:
                 if region is None:
                     slots.append(None)
                 else:
-                    slots.append(region + base0 + (lin if rank is None else rank[lin]) * bound)
+                    slots.append(region + base0 + (lin if rank is None else int(rank[lin])) * bound)
             plans.append((old, pairs, touched, region))
         # Shards with old bytes get their own buffer for the inner chunks.
         if any(s is None for s in slots):
@@ -584,6 +646,15 @@ cdef class ShardKernel:
             results.append(self._assemble(parts, None if region is None else out[region:region + cap]))
         return results
 
+    def assemble(self, list parts):
+        """The shard made of ``parts`` (one encoded inner chunk per inner chunk, in
+        C order; None for an empty one) with its index, laid out as this kernel
+        writes shards (order, index location, checksum); None if all are empty.
+        For copying encoded chunks into shards without decoding them (upgrade)."""
+        if <size_t>len(parts) != self.n_inner:
+            raise ValueError(f"assemble: {len(parts)} parts for {self.n_inner} inner chunks")
+        return self._assemble(parts, None)
+
     cdef object _assemble(self, list parts, dest):
         """The shard made of parts, or None if all are empty.  dest (or None: a
         new array) receives it; parts may lie in dest as ozf_shard_assemble
@@ -595,8 +666,9 @@ cdef class ShardKernel:
         cdef uint8_t[::1] ov
         cdef const size_t[::1] ordv
         cdef const size_t* ordp = NULL
-        if self.order_ is not None:
-            ordv = self.order_
+        order, _ = self._layout()
+        if order is not None and self.n_inner:
+            ordv = order
             ordp = &ordv[0]
         keep = []
         try:
@@ -610,7 +682,7 @@ cdef class ShardKernel:
                 else:
                     v = _u8(parts[i])
                     keep.append(v)
-                    p[i] = _bufptr(v)
+                    p[i] = _ptr(v)
                     lens[i] = v.shape[0]
                     total += lens[i]
                     present = True

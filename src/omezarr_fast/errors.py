@@ -23,6 +23,18 @@ class ChunkError(CodecError):
         self.key = key
 
 
+class ChunkReadError(OSError):
+    """A stored chunk or shard could not be read: an I/O error of the device or
+    file system (EIO and the like), not corrupt data.
+
+    ``.errno`` is the system's error number; the message and ``.key`` name the
+    store key."""
+
+    def __init__(self, errno: int | None, message: str, key: str | None = None):
+        super().__init__(errno, message)
+        self.key = key
+
+
 class StoreError(OSError):
     """A store request kept failing (connection errors, timeouts, HTTP 5xx)
     after the retries (see omezarr_fast._retry).
@@ -42,3 +54,16 @@ class OutputExistsError(FileExistsError):
     def __init__(self, path):
         super().__init__(f"{path} already exists; pass overwrite=True to replace it")
         self.path = str(path)
+
+
+class UnsafePathError(ValueError):
+    """A path leads outside the root it was opened under (through a symlink,
+    or ``..``), or names something other than a regular file or directory (a
+    FIFO, a device, a socket).  Refused like a ``..`` in metadata: nothing
+    outside an image is ever read.
+
+    The message names the path; ``.path`` holds it when known."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path

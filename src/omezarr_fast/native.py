@@ -47,6 +47,12 @@ class ChunkCodec:
         """Most bytes one encoded chunk can take."""
         return self._chain.bound
 
+    @property
+    def read_bound(self) -> int:
+        """Most bytes a stored chunk may hold to be read: :attr:`encode_bound` plus slack
+        for other writers' framing.  Readers refuse a larger file before reading it."""
+        return self._chain.read_bound
+
     def _check(self, array, what: str) -> np.ndarray:
         array = np.asarray(array)
         if array.shape != self.chunk_shape:

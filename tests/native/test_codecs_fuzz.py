@@ -2,7 +2,8 @@
 CodecError, never a crash or an out-of-bounds write."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from helpers.fuzz_strategies import fuzz_settings, mutated
+from hypothesis import given
 from hypothesis import strategies as st
 
 from omezarr_fast import _native
@@ -26,35 +27,13 @@ DECODERS = {
                   {"name": "gzip", "configuration": {"level": 1}}],
 }
 SHAPE = (24, 20)
-FUZZ = settings(max_examples=400, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = fuzz_settings(400)
 
 
 def valid(codecs):
     rng = np.random.default_rng(0)
     a = (np.add.outer(np.arange(SHAPE[0]), np.arange(SHAPE[1])) * 50 + rng.integers(0, 30, SHAPE)).astype("<u2")
     return ChunkCodec(codecs, SHAPE, "<u2").encode(a).tobytes()
-
-
-@st.composite
-def mutated(draw, base):
-    data = bytearray(base)
-    for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete"]))
-        if not data:
-            break
-        i = draw(st.integers(0, len(data) - 1))
-        if op == "flip":
-            data[i] ^= 1 << draw(st.integers(0, 7))
-        elif op == "set":
-            data[i] = draw(st.sampled_from([0, 0xFF, 0x7F, 0x80, draw(st.integers(0, 255))]))
-        elif op == "truncate":
-            del data[i:]
-        elif op == "insert":
-            data[i:i] = draw(st.binary(min_size=1, max_size=16))
-        else:
-            del data[i:i + draw(st.integers(1, 16))]
-    return bytes(data)
 
 
 def check(codec, data):

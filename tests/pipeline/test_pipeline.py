@@ -236,7 +236,8 @@ def _put(store, key, data):
     sync(store.set(key, default_buffer_prototype().buffer.from_bytes(bytes(data))))
 
 
-@pytest.mark.parametrize("damage", ["checksum", "past_end", "overlap", "truncated", "short"])
+# Inner chunks that share or overlap bytes are legal (issue 13): tests/test_hostile_reads.py.
+@pytest.mark.parametrize("damage", ["checksum", "past_end", "truncated", "short"])
 def test_corrupt_shard(store, damage):
     a = create(store, "a", "sharded")
     a[:] = data_for("u2")
@@ -252,10 +253,7 @@ def test_corrupt_shard(store, damage):
     elif damage == "truncated":
         raw = raw[:idx_at // 2] + raw[idx_at:]
     else:
-        if damage == "past_end":
-            idx[-1, 0] = len(raw) + 10
-        else:
-            idx[1, 0] = idx[0, 0]
+        idx[-1, 0] = len(raw) + 10
         from omezarr_fast.native import crc32c
         body = idx.astype("<u8").tobytes()
         raw[idx_at:] = body + crc32c(body).to_bytes(4, "little")

@@ -1,11 +1,11 @@
 # Declarations for csrc/codec_chain.h.
 from libc.stdint cimport uint8_t
+from omezarr_fast._lib.status cimport ozf_status
 
 cdef extern from "codec_chain.h" nogil:
     enum:
         OZF_MAXDIM
         OZF_MAX_BB
-        OZF_ERRLEN
     enum ozf_bb_kind:
         OZF_ZSTD
         OZF_BLOSC
@@ -21,14 +21,6 @@ cdef extern from "codec_chain.h" nogil:
         OZF_NOSHUFFLE
         OZF_SHUFFLE
         OZF_BITSHUFFLE
-    enum:
-        OZF_OK
-        OZF_EINVAL
-        OZF_ECORRUPT
-        OZF_ECHECKSUM
-        OZF_ENOMEM
-        OZF_ESIZE
-
     ctypedef struct ozf_bb_codec:
         int kind
         int level
@@ -40,22 +32,19 @@ cdef extern from "codec_chain.h" nogil:
 
     ctypedef struct ozf_chain:
         int ndim
-        size_t shape[32]
+        size_t shape[OZF_MAXDIM]
         size_t itemsize
         int transpose
-        int perm[32]
+        int perm[OZF_MAXDIM]
         int byteswap
         int n_bb
-        ozf_bb_codec bb[8]
+        ozf_bb_codec bb[OZF_MAX_BB]
         size_t swapsize
-
-    ctypedef struct ozf_status:
-        int code
-        char msg[160]
 
     int ozf_chain_check(const ozf_chain *c, ozf_status *st)
     size_t ozf_chain_nbytes(const ozf_chain *c)
     size_t ozf_chain_encode_bound(const ozf_chain *c)
+    size_t ozf_chain_read_bound(const ozf_chain *c)
     int ozf_chain_decode(const ozf_chain *c, const uint8_t *src, size_t srclen,
                          uint8_t *dst, ozf_status *st)
     int ozf_chain_encode(const ozf_chain *c, const uint8_t *src, uint8_t *dst,

@@ -1,17 +1,18 @@
 # Declarations for csrc/shard.h.
 from libc.stdint cimport uint8_t, uint64_t, int64_t
-from omezarr_fast._lib.codec_chain cimport ozf_chain, ozf_status
+from omezarr_fast._lib.codec_chain cimport ozf_chain, OZF_MAXDIM
+from omezarr_fast._lib.status cimport ozf_status
 
 cdef extern from "shard.h" nogil:
     ctypedef struct ozf_box:
         int ndim
         size_t itemsize
-        size_t shape[32]
-        size_t start[32]
-        size_t step[32]
-        size_t count[32]
+        size_t shape[OZF_MAXDIM]
+        size_t start[OZF_MAXDIM]
+        size_t step[OZF_MAXDIM]
+        size_t count[OZF_MAXDIM]
         uint8_t *arr
-        int64_t stride[32]
+        int64_t stride[OZF_MAXDIM]
 
     int ozf_box_is_full(const ozf_box *b)
     void ozf_box_scatter(const ozf_box *b, const uint8_t *chunk)

@@ -64,11 +64,18 @@ class _Walker:
         return os.path.join(self.root, *node.split("/")) if node else self.root
 
     def read(self, node: str, field_path: str, parent: str) -> tuple[int, str, dict, dict] | None:
-        # metadata paths are checked lexically before we get here; this catches symlinks
-        real = os.path.realpath(self.fs(node))
-        if node and os.path.commonpath([real, self.real_root]) != self.real_root:
-            self.err(parent, field_path, f"{node!r} resolves outside the validated hierarchy")
-            return None
+        # metadata paths are checked lexically before we get here; this catches symlinks,
+        # of the node or of the metadata files in it (omezarr_fast.safepath's rule)
+        node_dir = self.fs(node)
+        paths = [(node_dir, node)] if node else []
+        paths += [(os.path.join(node_dir, n), f"{node}/{n}" if node else n)
+                  for n in ("zarr.json", ".zgroup", ".zarray", ".zattrs")
+                  if os.path.lexists(os.path.join(node_dir, n))]
+        for p, name in paths:
+            real = os.path.realpath(p)
+            if os.path.commonpath([real, self.real_root]) != self.real_root:
+                self.err(parent, field_path, f"{name!r} resolves outside the validated hierarchy")
+                return None
         try:
             return read_node(self.fs(node))
         except FileNotFoundError:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
 from omezarr_fast._util import prepare_path
 from omezarr_fast._version import __version__
 from omezarr_fast.config import enabled
@@ -227,6 +227,7 @@ class Image:
         if not p.is_dir():
             return []
         try:
+            safepath.check_node(self.path, p)
             return list(ngff.read_metadata(p).labels or [])
         except (ValueError, OSError):
             return []
@@ -234,6 +235,7 @@ class Image:
     def label(self, name: str) -> Image:
         if name not in self.labels:
             raise KeyError(f"no label image {name!r} in {self.path} (have {self.labels})")
+        safepath.check_node(self.path, self.path / "labels" / name)
         return open_image(self.path / "labels" / name)
 
     def to_dask(self, level: int = 0):
@@ -259,6 +261,7 @@ def open_image(path, *, validate: bool = True) -> Image:
     """Open an OME-Zarr 0.4/0.5 image: metadata parsed (and validated unless
     ``validate=False``), levels as zarr arrays reading through omezarr_fast's pipeline."""
     path = Path(path)
+    safepath.check_node(path, path)
     attrs = ngff.read_attributes(path)
     if validate:
         ngff.validate(attrs).raise_for_errors()
@@ -269,6 +272,7 @@ def open_image(path, *, validate: bool = True) -> Image:
     levels = []
     with enabled():
         for ds in ms.datasets:
+            safepath.check_node(path, path / ds.path)
             levels.append(zarr.open_array(str(path / ds.path), mode="r"))
     return Image(path, attrs, meta, levels)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
+from omezarr_fast.errors import UnsafePathError
 
 __all__ = ["describe", "format_description"]
 
@@ -90,8 +91,9 @@ def _array(path: Path) -> dict[str, Any]:
     }
 
 
-def _level(path: Path, index: int, ds: ngff.Dataset) -> dict[str, Any]:
+def _level(root: Path, path: Path, index: int, ds: ngff.Dataset) -> dict[str, Any]:
     lpath = path / ds.path
+    safepath.check_node(root, lpath)
     if not lpath.exists():
         raise ValueError(f"{path}: level {index} ({ds.path!r}) is in the metadata but not on "
                          "disk (an interrupted write?)")
@@ -105,11 +107,14 @@ def _level(path: Path, index: int, ds: ngff.Dataset) -> dict[str, Any]:
     return level
 
 
-def _part(path: Path) -> dict[str, Any]:
-    """describe() of a node inside the one asked about (a label, a plate's field): a broken
-    one is reported in place instead of hiding everything else."""
+def _part(root: Path, path: Path) -> dict[str, Any]:
+    """The description of a node inside the one asked about (a label, a plate's field): a
+    broken one is reported in place instead of hiding everything else. A path that leads
+    out of the root is refused outright, as everywhere (safepath)."""
     try:
-        return describe(path)
+        return _describe(root, path)
+    except UnsafePathError:
+        raise
     except (ValueError, OSError) as e:
         return {"path": str(path), "kind": "error", "error": _first_line(e)}
 
@@ -117,13 +122,22 @@ def _part(path: Path) -> dict[str, Any]:
 def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A JSON-able description of the node at ``path`` and what it contains.
 
-    Raises FileNotFoundError when nothing is at ``path``, and a one-line ValueError when
-    what is there cannot be described (no zarr metadata, invalid JSON, unparsable OME
-    metadata, a level missing on disk).
+    Raises FileNotFoundError when nothing is at ``path``, UnsafePathError when something
+    it references resolves outside it, and a one-line ValueError when what is there cannot
+    be described (no zarr metadata, invalid JSON, unparsable OME metadata, a level missing
+    on disk). A broken label image or plate field is described as an error in place.
     """
     path = Path(path)
     if path.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray") and path.is_file():
         path = path.parent
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    return _describe(path, path)
+
+
+def _describe(root: Path, path: Path) -> dict[str, Any]:
+    """describe() of ``path``, every file opened checked to lie inside ``root``."""
+    safepath.check_node(root, path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     _zarr_format, node_type, attrs = _node(path)
@@ -143,28 +157,30 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
         out["name"] = ms.name
         out["axes"] = [{"name": a.name, "type": a.type, "unit": a.unit} for a in ms.axes]
         out["method"] = ms.type
-        out["levels"] = [_level(path, i, ds) for i, ds in enumerate(ms.datasets)]
+        out["levels"] = [_level(root, path, i, ds) for i, ds in enumerate(ms.datasets)]
         if meta.omero is not None:
             out["channels"] = [c.label for c in meta.omero.channels]
         lp = path / "labels"
         if lp.is_dir():
+            safepath.check_node(root, lp)
             try:
                 names = ngff.read_metadata(lp).labels or []
             except (ValueError, OSError):
                 names = []
-            out["labels"] = [_part(lp / n) for n in names]
+            out["labels"] = [_part(root, lp / n) for n in names]
     elif meta.plate is not None:
-        out.update(_plate(path, meta.plate))
+        out.update(_plate(root, path, meta.plate))
     elif meta.well is not None:
         out["kind"] = "well"
         out["fields"] = [{"path": im.path, "acquisition": im.acquisition,
-                          "image": _part(path / im.path)} for im in meta.well.images]
+                          "image": _part(root, path / im.path)} for im in meta.well.images]
     elif meta.labels is not None:
         out["kind"] = "labels"
         out["labels"] = list(meta.labels)
     elif meta.bioformats2raw_layout is not None:
         out["kind"] = "bioformats2raw"
         try:
+            safepath.check_node(root, path / "OME")
             out["series"] = list(ngff.read_metadata(path / "OME").series or [])
         except (ValueError, OSError):
             out["series"] = [p.name for p in sorted(path.iterdir()) if p.name.isdigit()]
@@ -173,7 +189,7 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     return out
 
 
-def _plate(path: Path, plate: ngff.Plate) -> dict[str, Any]:
+def _plate(root: Path, path: Path, plate: ngff.Plate) -> dict[str, Any]:
     """A plate: its rows, columns and acquisitions, and every well's fields with their images."""
     wells = []
     for w in plate.wells:
@@ -181,16 +197,18 @@ def _plate(path: Path, plate: ngff.Plate) -> dict[str, Any]:
                                 if w.row_index < len(plate.rows) else None,
                                 "column": plate.columns[w.column_index]
                                 if w.column_index < len(plate.columns) else None}
+        wpath = path / w.path
+        safepath.check_node(root, wpath)
         try:
-            images = ngff.read_metadata(path / w.path).well
+            images = ngff.read_metadata(wpath).well
             if images is None:
                 raise ValueError("no 'well' metadata")
         except (ValueError, OSError) as e:
-            well["error"] = f"{path / w.path}: {_first_line(e)}"
+            well["error"] = f"{wpath}: {_first_line(e)}"
             wells.append(well)
             continue
         well["fields"] = [{"path": im.path, "acquisition": im.acquisition,
-                           "image": _part(path / w.path / im.path)} for im in images.images]
+                           "image": _part(root, wpath / im.path)} for im in images.images]
         wells.append(well)
     return {"kind": "plate", "name": plate.name, "rows": list(plate.rows),
             "columns": list(plate.columns), "field_count": plate.field_count,

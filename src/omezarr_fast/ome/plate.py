@@ -16,7 +16,7 @@ from typing import Any
 
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
 from omezarr_fast._util import prepare_path
 from omezarr_fast.config import enabled
 from omezarr_fast.ome.image import Image, open_image, write_image
@@ -186,6 +186,7 @@ class Plate:
         path = f"{row}/{column}"
         if path not in self.wells:
             raise KeyError(f"no well {path!r} in {self.path} (have {self.wells})")
+        safepath.check_node(self.path, self.path / path)
         well = ngff.read_metadata(self.path / path).well
         if well is None:
             raise ValueError(f"{self.path / path}: no 'well' metadata")
@@ -196,6 +197,7 @@ class Plate:
         fields = self.fields(row, column)
         if not 0 <= field < len(fields):
             raise IndexError(f"well {row}/{column} has fields 0..{len(fields) - 1}, not {field}")
+        safepath.check_node(self.path, self.path / row / column / fields[field])
         return open_image(self.path / row / column / fields[field])
 
     def __repr__(self) -> str:

@@ -18,17 +18,17 @@ import math
 import os
 import shutil
 from collections.abc import Mapping
-from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
 import zarr
 
-from omezarr_fast import ngff
+from omezarr_fast import ngff, safepath
 from omezarr_fast._background import Background
 from omezarr_fast._util import prepare_path
 from omezarr_fast._util import progress as progress_display
 from omezarr_fast.config import enabled
+from omezarr_fast.native import ChunkCodec
 from omezarr_fast.ngff.attributes import read_json
 from omezarr_fast.pipeline.core import array_plan
 from omezarr_fast.pipeline.plan import v2_compressor_json
@@ -51,6 +51,7 @@ def _walk(root: Path):
     while stack:
         rel = stack.pop()
         here = root / rel if rel else root
+        safepath.check_node(root, here)
         if (here / "zarr.json").is_file():
             raise ValueError(f"{here}: a zarr v3 node; the source must be OME-Zarr 0.4 (zarr v2)")
         if (here / ".zarray").is_file():
@@ -72,6 +73,8 @@ def _walk(root: Path):
         with os.scandir(here) as it:
             for entry in it:
                 child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_symlink():  # not followed, but one that leads out is an error
+                    safepath.check_inside(root, entry.path)
                 if entry.is_dir(follow_symlinks=False):
                     children.append(child)
                 elif entry.is_file(follow_symlinks=False) and entry.name not in _V2_FILES:
@@ -202,13 +205,16 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
     shape, chunks = tuple(src.shape), tuple(src.chunks)
     grid = [-(-n // c) for n, c in zip(shape, chunks)]
     shards = dst.shards
+    # Chunk files open under safepath's rule, refused above what a chunk can hold.
+    bound = ChunkCodec([c.to_dict() for c in dst.compressors], chunks, src.dtype).read_bound
     if shards is None:
         for idx in np.ndindex(*grid):
-            f = src_dir / src.metadata.encode_chunk_key(idx)
-            if f.is_file():
+            f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
+            if f is not None:
                 out = dst_dir / dst.metadata.encode_chunk_key(idx)
                 out.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(f, out)
+                with f, open(out, "wb") as g:
+                    shutil.copyfileobj(f, g)
             if bar is not None:
                 bar.advance()
         return
@@ -220,9 +226,10 @@ def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, ba
             idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
             data = None
             if all(i < g for i, g in zip(idx, grid)):
-                # A chunk never written is the fill value: empty in the shard.
-                with suppress(FileNotFoundError):
-                    data = (src_dir / src.metadata.encode_chunk_key(idx)).read_bytes()
+                f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
+                if f is not None:  # None: never written, the fill value, empty in the shard
+                    with f:
+                        data = f.read()
             parts.append(data)
         shard = assemble(parts)
         if shard is not None:
@@ -239,28 +246,9 @@ def _assembler(dst: zarr.Array):
     ShardKernel of ``dst``'s plan, which knows its index location, checksum and the inner
     chunk order zarr writes."""
     plan = array_plan(dst)
-    assemble = None if isinstance(plan, str) or plan.shard is None else getattr(plan.shard, "assemble", None)
-    if assemble is not None:
-        return assemble
-    # The binding does not expose the assembler to Python yet (ShardKernel.assemble):
-    # until it does, the layout create_array gave dst, written here: inner chunks in C
-    # order, then the index (offset, nbytes little endian; 2**64-1 twice for an empty
-    # chunk) and its crc32c.
-    from omezarr_fast._extension import native
-
-    def assemble_here(parts):
-        if all(p is None for p in parts):
-            return None
-        pairs = np.full((len(parts), 2), np.iinfo(np.uint64).max, dtype="<u8")
-        offset = 0
-        for k, p in enumerate(parts):
-            if p is not None:
-                pairs[k] = (offset, len(p))
-                offset += len(p)
-        index = pairs.tobytes()
-        return b"".join([p for p in parts if p is not None] + [index, int(native.crc32c(index)).to_bytes(4, "little")])
-
-    return assemble_here
+    if isinstance(plan, str) or plan.shard is None:
+        raise ValueError(f"upgrade: {dst.path!r} has no native sharding plan ({plan})")
+    return plan.shard.assemble
 
 
 def _raw_units(arr: zarr.Array, shards) -> int:

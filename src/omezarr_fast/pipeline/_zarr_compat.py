@@ -18,7 +18,7 @@ from zarr.core.chunk_utils import _merge_chunk_array
 from zarr.storage._common import StorePath
 
 __all__ = ["LOCAL_PARTIAL", "StorePath", "V2Codec", "async_array", "check_writable", "chunk_grid",
-           "ensure_open", "first_chunk_spec", "merge_chunk_array", "subchunk_order",
+           "ensure_open", "first_chunk_spec", "has_subchunk_order", "merge_chunk_array", "subchunk_order",
            "supports_sync_io"]
 
 # zarr's LocalStore writes ``<key>.<uuid4 hex>.partial`` and renames it into place.
@@ -59,8 +59,12 @@ def first_chunk_spec(aa):
                            default_buffer_prototype())
 
 
+def has_subchunk_order(sharding_codec) -> bool:
+    """Whether this zarr version lays inner chunks out in an order of its own."""
+    return hasattr(sharding_codec, "_subchunk_order_iter")
+
+
 def subchunk_order(sharding_codec, chunks_per_shard, order: str):
-    """The inner-chunk coordinates in the order zarr lays them out in a shard,
-    or None when this zarr version has no such order (then: C order)."""
-    it = getattr(sharding_codec, "_subchunk_order_iter", None)
-    return None if it is None else list(it(chunks_per_shard, order))
+    """The inner-chunk coordinates in the order zarr lays them out in a shard
+    (an iterator; see :func:`has_subchunk_order`)."""
+    return sharding_codec._subchunk_order_iter(chunks_per_shard, order)

@@ -39,7 +39,7 @@ from zarr.core.codec_pipeline import FusedCodecPipeline
 from zarr.storage import LocalStore
 
 from omezarr_fast._background import Background
-from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.errors import ChunkError, ChunkReadError, CodecError
 from omezarr_fast.pipeline import _retry, store_io
 from omezarr_fast.pipeline._zarr_compat import (
     StorePath,
@@ -68,9 +68,13 @@ _INLINE_BYTES = 4 << 20
 _LOCAL_WINDOW_BYTES = 128 << 20
 
 
-def chunk_error(e: CodecError, keys: list[str]) -> ChunkError:
-    """A kernel's CodecError (``.index``: the failing item) as a ChunkError naming its key."""
-    key = keys[e.index] if e.index is not None and 0 <= e.index < len(keys) else "?"
+def chunk_error(e: CodecError | OSError, keys: list[str]) -> ChunkError | ChunkReadError:
+    """A kernel's error (``.index``: the failing item) naming its key: corrupt
+    data (CodecError) as a ChunkError, an I/O error (OSError) as a ChunkReadError."""
+    index = getattr(e, "index", None)
+    key = keys[index] if index is not None and 0 <= index < len(keys) else "?"
+    if isinstance(e, OSError):
+        return ChunkReadError(e.errno, f"chunk {key!r}: {e.strerror or e}", key)
     return ChunkError(f"chunk {key!r}: {e}", key)
 
 
@@ -296,7 +300,7 @@ class CodecPipeline(FusedCodecPipeline):
         k = plan.shard or plan.kernel
         try:
             k.read([(boxes[i], sources[i]) for i in direct], arr)
-        except CodecError as e:
+        except (CodecError, OSError) as e:
             raise chunk_error(e, [keys[i] for i in direct]) from None
         for i, (fboxes, tmp, take, _) in fancy.items():
             b = batch[i]
@@ -305,8 +309,8 @@ class CodecPipeline(FusedCodecPipeline):
                 continue
             try:
                 k.read([(fb, sources[i]) for fb in fboxes], tmp)
-            except CodecError as e:
-                raise chunk_error(e, [keys[i]]) from None
+            except (CodecError, OSError) as e:  # every item reads the same chunk
+                raise chunk_error(e, [keys[i]] * len(fboxes)) from None
             sel = take(tmp)
             if drop_axes:
                 sel = sel.squeeze(axis=drop_axes)
@@ -367,7 +371,7 @@ class CodecPipeline(FusedCodecPipeline):
                 tmp = np.empty(spec.shape, dtype=plan.dtype)
                 try:
                     k.read([(full_box(spec.shape, tmp), olds[i])], tmp)
-                except CodecError as e:
+                except (CodecError, OSError) as e:
                     raise chunk_error(e, [keys[i]]) from None
                 existing = spec.prototype.nd_buffer.from_numpy_array(tmp)
             merged = merge_chunk_array(existing, value, b[3], spec, b[2], b[4], drop_axes)
@@ -384,7 +388,7 @@ class CodecPipeline(FusedCodecPipeline):
             a = items[idxs[0]][2]
             try:
                 enc = k.write([(items[i][0], items[i][1]) for i in idxs], a, write_empty)
-            except CodecError as e:
+            except (CodecError, OSError) as e:
                 raise chunk_error(e, [keys[i] for i in idxs]) from None
             for i, e in zip(idxs, enc):
                 results[i] = e

@@ -21,7 +21,8 @@ from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, Sharding
 
 from omezarr_fast._extension import native as _native
 from omezarr_fast.dtypes import memory_endian, not_native
-from omezarr_fast.pipeline._zarr_compat import V2Codec, subchunk_order
+from omezarr_fast.pipeline._zarr_compat import V2Codec, has_subchunk_order, subchunk_order
+from omezarr_fast.pipeline.shard_indexes import ShardIndexCache
 
 __all__ = ["BLOSC_SHUFFLES", "Plan", "make_plan", "native_dtype", "v2_compressor_json"]
 
@@ -38,6 +39,9 @@ class Plan:
     kernel: Any  # ChunkKernel for the stored chunk (the inner chunk if sharded)
     shard: Any  # ShardKernel, or None for an unsharded array
     dtype: np.dtype
+    # Local shard files' decoded indexes, shared by all reads of the array
+    # (a ShardIndexCache; None for an unsharded array).
+    indexes: Any = None
 
 
 def _is(codec: Any, classes: tuple[type, ...]) -> bool:
@@ -158,7 +162,9 @@ def make_plan(codecs, spec, dt_out: np.dtype, fill) -> Plan | str:
     # not care, but zarr's tests and byte-for-byte comparisons do.
     cps = shard_kernel.chunks_per_shard
     order = getattr(sc, "subchunk_write_order", "lexicographic")
-    coords = subchunk_order(sc, cps, order) if order != "lexicographic" else None
-    if coords is not None:
-        shard_kernel.set_order([int(np.ravel_multi_index(c, cps)) for c in coords])
-    return Plan(kernel, shard_kernel, dt_out)
+    if order != "lexicographic" and has_subchunk_order(sc):
+        # A table of every inner chunk: built on the first write, never for a
+        # read (a read must not allocate by the inner-chunk count, #13).
+        shard_kernel.set_order(lambda: [int(np.ravel_multi_index(c, cps))
+                                        for c in subchunk_order(sc, cps, order)])
+    return Plan(kernel, shard_kernel, dt_out, ShardIndexCache(shard_kernel.index_size))

@@ -124,7 +124,7 @@ def _read_group(aa, plan, spec, items, flat: np.ndarray) -> None:
         kernel = plan.shard or plan.kernel
         # Items of one file share its source object: C decodes each chunk once.
         kernel.read([(box, sources[files[key]]) for key, box in items], flat, shared=True)
-    except CodecError as e:
+    except (CodecError, OSError) as e:
         raise chunk_error(e, [key for key, _ in items]) from None
     finally:
         for fd in fds:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import stat
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,7 +26,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.storage import LocalStore
 
 from omezarr_fast._extension import native as _native
-from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.errors import ChunkError, CodecError, UnsafePathError
 from omezarr_fast.pipeline import _retry
 from omezarr_fast.pipeline._zarr_compat import LOCAL_PARTIAL, StorePath, check_writable, ensure_open, supports_sync_io
 
@@ -77,40 +76,87 @@ def span(byte_range) -> tuple[int, int]:
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
+# Linux reads at most a device's read-ahead size (128 KiB by default) per
+# WILLNEED call and drops the rest, so ranges are advised in pieces this big
+# (as csrc/readahead.c does).
+ADVISE_PIECE = 128 << 10
+
+
+def advise(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start reading a byte range of fd (returns before the data is in)."""
+    for o in range(offset, offset + length, ADVISE_PIECE):
+        os.posix_fadvise(fd, o, min(ADVISE_PIECE, offset + length - o), os.POSIX_FADV_WILLNEED)
+
+
 def open_local(plan, batch) -> tuple[list, list[int]]:
     """Sources for local files that C reads itself: a FileSpan per chunk, or a
-    ShardInFile per shard after reading and checking its index.  None for a
-    missing key (as LocalStore: missing, a directory, or under a non-directory).
-    Returns the sources and the fds to close after decoding."""
+    ShardInFile per shard, its index checked (or found unchanged in
+    plan.indexes).  None for a missing key (as LocalStore: missing, a
+    directory, or under a non-directory).  Returns the sources and the fds to
+    close after decoding.
+
+    Files open under the native reader's policy (csrc/fileio.h): a key that
+    resolves outside the store's root, or is not a regular file, is a
+    ChunkError, as is a chunk file larger than a chunk can be (refused by C
+    before it is read).  With read-ahead on (native get_readahead), the kernel
+    is asked for every index still to read at once, so a cold disk reads them
+    side by side (the inner chunks are asked for in C, csrc/readahead.c, while
+    they decode)."""
     sk = plan.shard
     sources: list[Any] = []
     fds: list[int] = []
+    keys = [b[0].path for b in batch]
+    by_root: dict[str, list[int]] = {}
+    for i, b in enumerate(batch):
+        ensure_open(b[0].store)
+        by_root.setdefault(str(b[0].store.root), []).append(i)
+    opened: list[Any] = [None] * len(batch)
+    need = []  # (position, fd, size, key, cache key, stat) of shards whose index is read
     try:
-        for b in batch:
-            store, key = b[0].store, b[0].path
-            ensure_open(store)
+        for root, idx in by_root.items():
             try:
-                fd = os.open(os.path.join(store.root, key), os.O_RDONLY | os.O_CLOEXEC)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                for i, got in zip(idx, _native.open_files(root, [keys[i] for i in idx])):
+                    opened[i] = got
+                    if got is not None:
+                        fds.append(got[0])
+            except (UnsafePathError, OSError) as e:
+                key = keys[idx[e.index]]
+                if isinstance(e, UnsafePathError):
+                    raise ChunkError(f"chunk {key!r}: {e}", key) from None
+                raise OSError(e.errno, f"chunk {key!r}: {e.strerror}") from None
+        for b, key, got in zip(batch, keys, opened):
+            if got is None:
                 sources.append(None)
                 continue
-            fds.append(fd)
-            st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                sources.append(None)
-                continue
-            size = st.st_size
+            fd, size = got
             if sk is None:
                 sources.append(FileSpan(fd, 0, size))
                 continue
             if size < sk.index_size:
                 raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
-            idx = os.pread(fd, sk.index_size, 0 if sk.index_at_start else size - sk.index_size)
+            path = os.path.join(str(b[0].store.root), key)
+            st = os.fstat(fd)
+            pairs = plan.indexes.get(path, st)
+            sources.append(None if pairs is None else ShardInFile(pairs, fd))
+            if pairs is None:
+                need.append((len(sources) - 1, fd, size, key, path, st))
+        at = [0 if sk.index_at_start else size - sk.index_size for _, _, size, *_ in need] if need else []
+        if len(need) > 1 and _native.get_readahead():
+            for (_, fd, *_), off in zip(need, at):
+                advise(fd, off, sk.index_size)
+        for (i, fd, size, key, path, st), off in zip(need, at):
+            try:
+                idx = os.pread(fd, sk.index_size, off)
+            except OSError as e:  # EIO and the like: name the key, as C does for inner chunks
+                raise ChunkError(f"chunk {key!r}: reading its shard index: {e.strerror}", key) from e
+            if len(idx) != sk.index_size:  # the file shrank after it was opened
+                raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
             try:
                 pairs = sk.decode_index(np.frombuffer(idx, np.uint8), size)
             except CodecError as e:
                 raise ChunkError(f"chunk {key!r}: {e}", key) from None
-            sources.append(ShardInFile(pairs, fd))
+            plan.indexes.put(path, st, pairs)
+            sources[i] = ShardInFile(pairs, fd)
     except BaseException:
         for fd in fds:
             os.close(fd)
@@ -132,16 +178,17 @@ class StoreIO:
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
         out: list[Any] = [None] * len(reqs)
         local = [i for i, (sp, _) in enumerate(reqs) if type(sp.store) is LocalStore]
-        if local:
-            roots = {}  # pathlib joins cost more than the reads they name
-            for i in local:
-                store = reqs[i][0].store
-                if id(store) not in roots:
-                    ensure_open(store)
-                    roots[id(store)] = os.fsencode(store.root) + b"/"
-            got = _native.read_files([(roots[id(reqs[i][0].store)] + reqs[i][0].path.encode(),
-                                       *span(reqs[i][1])) for i in local])
-            for i, g in zip(local, got):
+        by_root: dict[str, list[int]] = {}
+        for i in local:
+            ensure_open(reqs[i][0].store)
+            by_root.setdefault(str(reqs[i][0].store.root), []).append(i)
+        for root, idx in by_root.items():  # keys resolve inside their store's root (csrc/fileio.h)
+            try:
+                got = _native.read_files([(reqs[i][0].path, *span(reqs[i][1])) for i in idx], root)
+            except UnsafePathError as e:
+                key = reqs[idx[e.index]][0].path
+                raise ChunkError(f"chunk {key!r}: {e}", key) from None
+            for i, g in zip(idx, got):
                 out[i] = g
         pending = []
         for i, (sp, br) in enumerate(reqs):

@@ -1,10 +1,9 @@
+#include "tls.h"
+
 #include <libdeflate.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <zstd.h>
-
-#include "codec_impl.h"
 
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -15,8 +14,7 @@ static void tls_free(void *p) {
     ZSTD_freeDCtx(t->zstd_d);
     for (int i = 0; i < 13; i++) libdeflate_free_compressor(t->deflate_c[i]);
     libdeflate_free_decompressor(t->deflate_d);
-    free(t->scratch[0]);
-    free(t->scratch[1]);
+    for (int i = 0; i < OZF_NSCRATCH; i++) free(t->scratch[i]);
     free(t);
 }
 
@@ -35,25 +33,25 @@ ozf_tls *ozf_tls_get(void) {
     return t;
 }
 
-uint8_t *ozf_tls_scratch(ozf_tls *t, int which, size_t size) {
-    if (size > t->scratch_cap[which]) {
+uint8_t *ozf_tls_scratch(ozf_tls *t, int slot, size_t size) {
+    if (size > t->scratch_cap[slot] || !t->scratch[slot]) {
         /* Grow geometrically so a run of slightly larger chunks does not
          * reallocate every time. */
         size_t cap = size + size / 4;
+        if (size <= OZF_SCRATCH_KEEP && cap > OZF_SCRATCH_KEEP) cap = OZF_SCRATCH_KEEP;
         uint8_t *p = malloc(cap ? cap : 1);
         if (!p) return NULL;
-        free(t->scratch[which]);
-        t->scratch[which] = p;
-        t->scratch_cap[which] = cap;
+        free(t->scratch[slot]);
+        t->scratch[slot] = p;
+        t->scratch_cap[slot] = cap;
     }
-    return t->scratch[which];
+    return t->scratch[slot];
 }
 
-int ozf_fail(ozf_status *st, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(st->msg, sizeof st->msg, fmt, ap);
-    va_end(ap);
-    st->code = code;
-    return code;
+void ozf_tls_trim(ozf_tls *t, int slot) {
+    if (t && t->scratch_cap[slot] > OZF_SCRATCH_KEEP) {
+        free(t->scratch[slot]);
+        t->scratch[slot] = NULL;
+        t->scratch_cap[slot] = 0;
+    }
 }
