@@ -255,7 +255,7 @@ def test_mixed_versions_in_hierarchy(tmp_path):
 def test_not_a_zarr(tmp_path):
     res = validate_path(tmp_path)
     assert not res
-    assert "not found" in res.message
+    assert res.message == f"{tmp_path}: no zarr metadata (zarr.json, .zgroup, .zarray or .zattrs)"
     (tmp_path / "zarr.json").write_text("{not json")
     res = validate_path(tmp_path)
     assert not res and "not valid JSON" in res.message
@@ -370,7 +370,8 @@ def test_omero_channel_count_warning(tmp_path, version):
 def test_result_json(tmp_path):
     res = validate_path(tmp_path)
     doc = json.loads(json.dumps(res.to_json()))
-    assert doc["valid"] is False and "not found" in doc["message"]
+    assert doc["valid"] is False and "no zarr metadata" in doc["message"]
+    assert doc["errors"] == [{"node": "", "path": "", "message": doc["message"]}]
 
 
 def test_04_nested_chunk_layout_should(tmp_path):
