@@ -189,7 +189,7 @@ def _v3_codec(item, i):
                          f"{{\"name\": ..., \"configuration\": {{...}}}}, got {item!r}")
     try:
         cls = get_codec_class(item["name"])
-    except KeyError:
+    except (KeyError, ValueError):    # zarr 3.4: UnknownCodecError, a ValueError
         raise ValueError(f"codec[{i}]: zarr knows no codec named {item['name']!r}") from None
     try:
         return cls.from_dict({"name": item["name"], "configuration": item.get("configuration", {})})
