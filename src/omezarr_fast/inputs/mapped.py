@@ -1,21 +1,25 @@
-"""Memory maps read block by block without keeping what was read resident.
+"""Memory-mapped files read block by block without keeping what was read resident.
 
-An uncompressed TIFF or a ``.npy`` is read through a memory map. Every page a
-read touches stays mapped into the process (counted in its RSS) until the map
-is closed, so streaming a 1 GiB file through one map ends with 1 GiB resident,
-though only one block is in use at a time. :class:`ReleasingMap` copies each
-block out and hands the pages behind it back (``madvise(MADV_DONTNEED)``: the
-file's pages stay in the page cache, only this process's mapping of them goes).
+An uncompressed TIFF or a ``.npy`` is opened as a memory map. Every page a read
+touches stays mapped into the process (counted in its RSS) until the map is
+closed, so streaming a 1 GiB file through one map ends with 1 GiB resident,
+though only one block is in use at a time; and each page costs a fault.
+:class:`FileBlocks` reads a C-ordered map's blocks with ``os.preadv`` instead (the
+kernel copies from its page cache, one call per contiguous run, nothing stays
+mapped); :class:`ReleasingMap`, for any other map, copies each block out and hands
+the pages behind it back (``madvise(MADV_DONTNEED)``).
 """
 from __future__ import annotations
 
 import ctypes
 import mmap
+import operator
+import os
 import sys
 
 import numpy as np
 
-__all__ = ["ReleasingMap", "streamed"]
+__all__ = ["FileBlocks", "ReleasingMap", "streamed"]
 
 _PAGE = mmap.PAGESIZE
 _MADV_DONTNEED = 4
@@ -84,8 +88,100 @@ class ReleasingMap:
         return a if dtype is None else a.astype(dtype, copy=False)
 
 
+class FileBlocks:
+    """A C-ordered array stored contiguously in a file at ``offset``, read block by block
+    with ``os.preadv`` straight into the returned array (one call per contiguous run)."""
+
+    def __init__(self, path, offset: int, shape, dtype):
+        self.path = os.fspath(path)
+        self.offset = int(offset)
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.chunks = None
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __del__(self):
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._fd = None
+
+    def __reduce__(self):
+        return FileBlocks, (self.path, self.offset, self.shape, self.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"FileBlocks({self.path!r}, shape={self.shape}, dtype={self.dtype})"
+
+    def _slices(self, key) -> tuple[list[slice], list[bool]]:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if Ellipsis in key:
+            i = key.index(Ellipsis)
+            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1:]
+        key = key + (slice(None),) * (self.ndim - len(key))
+        if len(key) != self.ndim:
+            raise IndexError(f"too many indices: {len(key)} for {self.ndim} dimensions")
+        out, keep = [], []
+        for k, n in zip(key, self.shape):
+            if isinstance(k, slice):
+                start, stop, step = k.indices(n)
+                if step != 1:
+                    raise IndexError("FileBlocks takes slices with step 1 and integers")
+                out.append(slice(start, max(start, stop)))
+                keep.append(True)
+            else:
+                i = operator.index(k)
+                if not -n <= i < n:
+                    raise IndexError(f"index {i} is out of bounds for an axis of size {n}")
+                i %= n
+                out.append(slice(i, i + 1))
+                keep.append(False)
+        return out, keep
+
+    def __getitem__(self, key) -> np.ndarray:
+        sl, keep = self._slices(key)
+        shape = tuple(s.stop - s.start for s in sl)
+        out = np.empty(shape, self.dtype)
+        if out.size:
+            # Trailing axes read whole make one run with the first partial axis before them.
+            d = self.ndim - 1
+            while d > 0 and shape[d] == self.shape[d]:
+                d -= 1
+            run = int(np.prod(shape[d:])) * self.dtype.itemsize
+            strides = [int(np.prod(self.shape[i + 1:])) * self.dtype.itemsize
+                       for i in range(self.ndim)]
+            flat = out.reshape(-1).view(np.uint8)
+            for k, idx in enumerate(np.ndindex(*shape[:d])):
+                pos = self.offset + sum((s.start + i) * st for s, i, st in zip(sl, idx, strides)) \
+                    + sl[d].start * strides[d]
+                view = memoryview(flat[k * run:(k + 1) * run])
+                got = os.preadv(self._fd, [view], pos)
+                while got < run:       # a short read (a signal, a slow device): go on
+                    more = os.preadv(self._fd, [view[got:]], pos + got)
+                    if more <= 0:
+                        raise OSError(f"{self.path}: unexpected end of file at byte {pos + got}")
+                    got += more
+        return out.reshape(tuple(n for n, kp in zip(shape, keep) if kp))
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[...]
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+
 def streamed(array):
-    """``array`` itself, or a :class:`ReleasingMap` over it when it is a memory map."""
+    """``array`` itself, or a reader that does not keep the pages it read mapped when it is
+    a memory map: :class:`FileBlocks` for a C-ordered, native-endian np.memmap of a file,
+    else :class:`ReleasingMap`."""
+    if isinstance(array, np.memmap) and array.filename and array.flags.c_contiguous and \
+            array.base is not None and hasattr(os, "preadv") and array.dtype.isnative:
+        return FileBlocks(array.filename, array.offset, array.shape, array.dtype)
     if isinstance(array, np.memmap) or (isinstance(array, np.ndarray) and isinstance(array.base, mmap.mmap)):
         return ReleasingMap(array)
     return array

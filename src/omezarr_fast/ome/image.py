@@ -165,9 +165,9 @@ class ChannelRange:
     def __call__(self, origin, data) -> None:
         if data.size == 0:
             return
+        lead = (slice(None),) * (self.caxis or 0)
         planes = [(0, data)] if self.caxis is None else \
-            [(origin[self.caxis] + i, np.take(data, i, axis=self.caxis))
-             for i in range(data.shape[self.caxis])]
+            [(origin[self.caxis] + i, data[lead + (i,)]) for i in range(data.shape[self.caxis])]
         for ch, plane in planes:
             if plane.dtype.kind == "f":
                 if np.isnan(plane).all():
