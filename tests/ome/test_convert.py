@@ -364,3 +364,13 @@ def test_compressed_tiled_tiff_streams_in_a_few_shards(tmp_path):
     assert hwm - base < 24 * 2**20 + (levels + 3) * shard, (hwm - base) / 2**20
     assert hwm - base < data.nbytes // 3
     np.testing.assert_array_equal(open_image(out / "0").levels[0][:, 4000:4100, :], data[:, 4000:4100, :])
+
+
+def test_write_image_normalises_units(tmp_path):
+    data = np.zeros((2, 4, 8, 8), np.uint8)
+    p = write_image(data, tmp_path / "u.zarr", axes="tzyx", units=["ms", "µm", "um", "micron"],
+                    progress=False)
+    assert [a.unit for a in open_image(p).multiscale.axes] == ["millisecond"] + ["micrometer"] * 3
+    with pytest.raises(ValueError, match="not a unit of space"):
+        write_image(data, tmp_path / "v.zarr", axes="tzyx", units={"z": "ms"}, progress=False)
+    assert not (tmp_path / "v.zarr").exists()

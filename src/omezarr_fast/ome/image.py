@@ -30,6 +30,7 @@ from omezarr_fast._util import prepare_path
 from omezarr_fast._version import __version__
 from omezarr_fast.config import enabled
 from omezarr_fast.downsample import METHODS, output_shape
+from omezarr_fast.inputs import InputError, normalize_unit
 from omezarr_fast.pyramid.layout import (
     codec_arguments,
     default_chunks,
@@ -209,7 +210,25 @@ def _axes_of(axes, ndim, units):
     names = list(axes)
     if len(names) != ndim:
         raise ValueError(f"axes {axes!r} has {len(names)} names for {ndim} dimensions")
-    return ngff.make_axes(names, units=_per_axis(units, names, "units", None))
+    return ngff.make_axes(names, units=[_unit_name(u, n) for u, n in
+                                        zip(_per_axis(units, names, "units", None), names)])
+
+
+def _unit_name(unit, axis):
+    """A unit as users write it ("um", "µm", "micron", "ms") as its UDUNITS-2 name; a name it
+    does not know is kept as written (the validator warns about it)."""
+    if unit is None or unit in ngff.SPACE_UNITS or unit in ngff.TIME_UNITS:
+        return unit
+    kind = {"t": "time", "z": "space", "y": "space", "x": "space"}.get(axis)
+    try:
+        return normalize_unit(unit, kind, f"units[{axis!r}]")
+    except InputError:
+        if kind is not None and isinstance(unit, str):
+            try:
+                normalize_unit(unit, None)
+            except InputError:
+                return unit           # unknown: kept
+        raise
 
 
 def _omero_of(omero, channel_names, channel_colors, names, shape):
