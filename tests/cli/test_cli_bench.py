@@ -72,6 +72,18 @@ def test_end_to_end(small_npy, tmp_path):
     assert "zarr.create_array(..., filters=[], serializer=" in p.stdout
 
     assert png_size(out_png) == (1400, 560) and out_png.stat().st_size > 10_000
+    # stderr is a pipe here, not a terminal: progress comes as plain lines (issue 15)
+    assert "bench: 2/2 configurations measured" in p.stderr
+
+    # The advice applies: convert writes the recommended chain as it is (inside the shards).
+    (tmp_path / "rec.json").write_text(json.dumps(rec["codecs"]))
+    c = run_cli("convert", str(small_npy), str(tmp_path / "o.zarr"), "--axes", "czyx",
+                "--codec", f"@{tmp_path / 'rec.json'}", "--no-progress")
+    assert c.returncode == 0, c.stderr
+    level0 = json.loads((tmp_path / "o.zarr" / "0" / "zarr.json").read_text())
+    assert level0["codecs"][0]["name"] == "sharding_indexed"
+    assert level0["codecs"][0]["configuration"]["codecs"] == rec["codecs"]
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "o.zarr" / "0"))[...], np.load(small_npy))
 
 
 def test_synthetic_default_says_so(capsys, monkeypatch):

@@ -375,7 +375,8 @@ def test_ome_zarr_input_keeps_metadata(tmp_path):
         assert img.pixel_sizes == {"z": 2.0, "y": 0.5, "x": 0.5}
         assert img.units == {"z": "micrometer", "y": "micrometer", "x": "micrometer"}
         assert [(c.name, c.color) for c in img.channels] == [("nuclei", "0000FF"), ("membrane", "FF0000")]
-        assert len(img.levels) == 2 and img.levels[1].shape == (2, 2, 16, 16)
+        # z (2.0) is 4x coarser than y/x (0.5): the default pyramid keeps it (issue 15)
+        assert len(img.levels) == 2 and img.levels[1].shape == (2, 4, 16, 16)
         assert "omero" in img.ngff["ome"]
         np.testing.assert_array_equal(img.data[:], data)
 

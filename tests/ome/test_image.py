@@ -89,9 +89,11 @@ def test_metadata(tmp_path, version):
     ms = img.multiscale
     assert ms.name == "cells" and ms.type == "mean"
     assert [a.unit for a in ms.axes] == [None, "micrometer", "micrometer", "micrometer"]
+    # z is 4x coarser than y/x: it is kept until they catch up (issue 15)
     assert [d.transforms.scale for d in ms.datasets] == [
-        [1.0, 2.0, 0.5, 0.5], [1.0, 4.0, 1.0, 1.0], [1.0, 8.0, 2.0, 2.0]]
-    assert ms.datasets[2].transforms.translation == [0.0, 13.0, 0.75, 0.75]
+        [1.0, 2.0, 0.5, 0.5], [1.0, 2.0, 1.0, 1.0], [1.0, 2.0, 2.0, 2.0]]
+    assert ms.datasets[2].transforms.translation == [0.0, 10.0, 0.75, 0.75]
+    assert [a.shape for a in img.levels] == [(2, 6, 40, 30), (2, 6, 20, 15), (2, 6, 10, 8)]
     assert [c.label for c in img.metadata.omero.channels] == ["dapi", "gfp"]
     if version == "0.5":
         meta = json.loads((path / "0" / "zarr.json").read_text())

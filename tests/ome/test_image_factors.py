@@ -108,7 +108,7 @@ def test_cli_factors(tmp_path, capsys):
     src = tmp_path / "in.npy"
     np.save(src, np.arange(4 * 32 * 32, dtype=np.uint16).reshape(4, 32, 32))
     out = tmp_path / "out.zarr"
-    assert main(["convert", str(src), str(out), "--factors", "z=1", "--levels", "3",
+    assert main(["convert", str(src), str(out), "--axes", "zyx", "--factors", "z=1", "--levels", "3",
                  "--no-progress"]) == 0
     assert [a.shape for a in open_image(out).levels] == [(4, 32, 32), (4, 16, 16), (4, 8, 8)]
     assert main(["pyramid", str(out), "--factors", "2,2,2", "--levels", "2",

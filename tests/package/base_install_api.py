@@ -51,7 +51,7 @@ assert ngff.validate(json.loads((new / "zarr.json").read_text())["attributes"]) 
 cli = [sys.executable, "-m", "omezarr_fast.cli"]
 np.save(out / "stack.npy", data[0])
 for args in (["info", str(img_path)], ["validate", "--json", str(img_path)],
-             ["convert", str(out / "stack.npy"), str(out / "conv.ome.zarr")],
+             ["convert", str(out / "stack.npy"), str(out / "conv.ome.zarr"), "--axes", "zyx"],
              ["pyramid", str(out / "conv.ome.zarr")],
              ["upgrade", str(old), str(out / "new2.ome.zarr")]):
     run = subprocess.run(cli + args, capture_output=True, text=True)

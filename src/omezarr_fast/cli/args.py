@@ -59,9 +59,41 @@ def pyramid_options(p) -> None:
     p.add_argument("--factors", type=factors, metavar="F,..|AXIS=F,..",
                    help="downsampling factor per axis and level, e.g. z=1 to keep z (anisotropic "
                         "stacks) or 1,2,2 (default: 2 on space axes, 1 on t/c)")
-    p.add_argument("--codec", choices=("zstd", "gzip", "blosc", "none"), default="zstd")
-    p.add_argument("--clevel", type=int, help="compression level (default: zstd 3, gzip 6, blosc 5)")
+    p.add_argument("--codec", type=codec_arg, default="zstd", metavar="NAME|JSON",
+                   help="zstd (default), gzip, blosc, none, or a zarr codec chain as JSON, e.g. "
+                        "what 'bench' recommends: '[{\"name\":\"zstd\",\"configuration\":"
+                        "{\"level\":5}}]' (a file holding it: @codecs.json)")
+    p.add_argument("--clevel", type=int, help="compression level of a codec name "
+                                              "(default: zstd 3, gzip 6, blosc 5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
+
+
+def codec_arg(text: str):
+    """A codec name, "none", a JSON codec chain, or @FILE holding one."""
+    import json
+
+    t = text.strip()
+    if t.startswith("@"):
+        try:
+            with open(t[1:], encoding="utf-8") as f:
+                t = f.read().strip()
+        except OSError as e:
+            raise argparse.ArgumentTypeError(f"cannot read {t[1:]}: {e.strerror}") from None
+    if t in ("zstd", "gzip", "blosc"):
+        return t
+    if t == "none":
+        return None
+    try:
+        value = json.loads(t)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"expected zstd, gzip, blosc, none or a JSON codec list, got {text!r} ({e})") from None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(c, dict) and "name" in c for c in value):
+        raise argparse.ArgumentTypeError(
+            f"a codec chain is a JSON list of objects with a 'name', got {text!r}")
+    return value
 
 
 def floats(text, what):

@@ -59,7 +59,8 @@ def register_bench(sub) -> None:
     p.add_argument("--csv", metavar="FILE", help="write one row per configuration")
     p.add_argument("--json", metavar="FILE", help="write the full report with every repetition")
     p.add_argument("--plot", metavar="FILE.png", help="write ratio vs throughput plots (decode | encode)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when not a TTY)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (a bar on a terminal, else a line every few seconds)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -115,6 +116,8 @@ def cmd_bench(args) -> int:
           "time_budget": args.time_budget, "engine": args.engine, "max_chunks": args.max_chunks,
           "max_sample_bytes": int(args.sample_mb * 1e6) if args.sample_mb else None}
     if progress is None:
+        if not args.no_progress:      # stderr is not a terminal (a log, CI): plain lines
+            kw["progress"] = rep.progress_lines(sys.stderr)
         report = bench.run_benchmark(src, configs, **kw)
     else:
         with progress:
@@ -136,7 +139,7 @@ def cmd_bench(args) -> int:
     if args.json:
         rep.write_json(report, args.json, rec)
     if args.plot:
-        rep.plot(report, args.plot)
+        rep.plot(report, args.plot, recommended=rec)
     if rec is None:
         print(f"{PROG} bench: no recommendation: {message}", file=sys.stderr)
     return status

@@ -18,10 +18,12 @@ OME-XML colours become omero's "RRGGBB". Errors are :class:`InputError`.
 """
 from omezarr_fast.inputs.axes import (
     AxisOrderView,
+    LeadingAxesView,
     check_axes,
     ngff_order,
     require_axes,
     to_ngff_order,
+    with_leading_axes,
 )
 from omezarr_fast.inputs.errors import InputError
 from omezarr_fast.inputs.model import (
@@ -38,5 +40,6 @@ from omezarr_fast.inputs.open import open_file
 from omezarr_fast.inputs.units import normalize_unit
 
 __all__ = ["NGFF_AXES", "AcquisitionInfo", "AxisOrderView", "ChannelInfo", "InputError", "InputFile",
-           "InputImage", "PlateInfo", "WellPosition", "check_axes", "ngff_order", "normalize_unit",
-           "ome_color", "open_file", "parse_ome_xml", "require_axes", "to_ngff_order"]
+           "InputImage", "LeadingAxesView", "PlateInfo", "WellPosition", "check_axes", "ngff_order",
+           "normalize_unit", "ome_color", "open_file", "parse_ome_xml", "require_axes", "to_ngff_order",
+           "with_leading_axes"]

@@ -183,3 +183,63 @@ class AxisOrderView:
     def __array__(self, dtype=None, copy=None):
         a = self[...]
         return a if dtype is None else a.astype(dtype, copy=False)
+
+
+class LeadingAxesView:
+    """``array`` with ``count`` axes of size 1 in front: a label image (y, x) seen as
+    (1, 1, y, x) to match a (c, z, y, x) image, without a copy."""
+
+    def __init__(self, array, count: int):
+        self.array = array
+        self.count = int(count)
+        self.shape = (1,) * self.count + tuple(int(n) for n in array.shape)
+        self.dtype = np.dtype(array.dtype)
+        chunks = getattr(array, "chunks", None)
+        self.chunks = (1,) * self.count + tuple(chunks) if chunks is not None else None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"LeadingAxesView(shape={self.shape}, dtype={self.dtype})"
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if Ellipsis in key:
+            i = key.index(Ellipsis)
+            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1:]
+        key = key + (slice(None),) * (self.ndim - len(key))
+        if len(key) != self.ndim:
+            raise IndexError(f"too many indices: {len(key)} for {self.ndim} dimensions")
+        lead, rest = key[:self.count], key[self.count:]
+        block = np.asarray(self.array[rest])
+        shape = []
+        for k in lead:
+            if isinstance(k, slice):
+                shape.append(len(range(*k.indices(1))))
+            else:
+                i = operator.index(k)
+                if i not in (0, -1):
+                    raise IndexError(f"index {i} is out of bounds for an axis of size 1")
+        return block.reshape(tuple(shape) + block.shape)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[...]
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+
+def with_leading_axes(array, ndim: int):
+    """``array`` with axes of size 1 added in front up to ``ndim`` dimensions (lazily)."""
+    count = ndim - len(array.shape)
+    if count < 0:
+        raise InputError(f"an array of {len(array.shape)} dimensions cannot be seen as {ndim}")
+    if count == 0:
+        return array
+    if isinstance(array, np.ndarray):
+        return array.reshape((1,) * count + array.shape)     # a view, memory maps included
+    return LeadingAxesView(array, count)

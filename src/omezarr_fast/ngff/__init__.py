@@ -32,7 +32,7 @@ from .attributes import (
     series_attributes,
     well_attributes,
 )
-from .axes import SPACE_UNITS, TIME_UNITS, Axis, make_axes
+from .axes import SPACE_UNITS, TIME_UNITS, Axis, make_axes, unit_scale
 from .errors import NgffError
 from .hierarchy import validate_path
 from .labels import ImageLabel, LabelColor, build_image_label
@@ -53,7 +53,7 @@ __all__ = [
     "build_plate", "build_well", "check_relative_path", "detect_version", "image_attributes",
     "label_image_attributes", "labels_attributes", "make_axes", "method_metadata",
     "parse_attributes", "plate_attributes", "pyramid_transforms", "read_attributes",
-    "read_metadata", "read_node", "series_attributes", "upgrade_attributes", "validate", "validate_path",
-    "well_attributes",
+    "read_metadata", "read_node", "series_attributes", "unit_scale", "upgrade_attributes", "validate",
+    "validate_path", "well_attributes",
 ]
 

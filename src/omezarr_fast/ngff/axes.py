@@ -82,3 +82,26 @@ def make_axes(
     for name, unit, typ in zip(names, unit_list, type_list, strict=True):
         axes.append(Axis(name, typ if typ is not None else _TYPE_BY_NAME.get(name), unit))
     return axes
+
+
+_PREFIX_POWERS = {
+    "yocto": -24, "zepto": -21, "atto": -18, "femto": -15, "pico": -12, "nano": -9, "micro": -6,
+    "milli": -3, "centi": -2, "deci": -1, "": 0, "deca": 1, "hecto": 2, "kilo": 3, "mega": 6,
+    "giga": 9, "tera": 12, "peta": 15, "exa": 18, "zetta": 21, "yotta": 24,
+}
+_OTHER_UNITS = {"angstrom": 1e-10, "inch": 0.0254, "foot": 0.3048, "yard": 0.9144,
+                "mile": 1609.344, "parsec": 3.0856775814913673e16,
+                "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+def unit_scale(unit: str | None) -> float | None:
+    """The size of one ``unit`` (a UDUNITS-2 name) in meters or seconds; None for an
+    unknown unit or None. Lets pixel sizes given in different units be compared."""
+    if unit is None:
+        return None
+    if unit in _OTHER_UNITS:
+        return _OTHER_UNITS[unit]
+    for base in ("meter", "second"):
+        if unit.endswith(base) and unit[:-len(base)] in _PREFIX_POWERS:
+            return 10.0 ** _PREFIX_POWERS[unit[:-len(base)]]
+    return None

@@ -53,8 +53,8 @@ import numpy as np
 
 from omezarr_fast._background import Background
 from omezarr_fast.config import enabled
-from omezarr_fast.downsample import downsample_block
 from omezarr_fast.pipeline.store_io import remove_partial_files
+from omezarr_fast.pyramid.factors import cumulative, downsample_chain, level_factors
 from omezarr_fast.pyramid.sources import as_source, read_zarr
 
 __all__ = ["Stage", "default_client", "enable_on_workers", "plan_stages", "resolve_client",
@@ -87,10 +87,12 @@ def _fits(region, span, shape):
 
 def plan_stages(shape, factors, units) -> list[Stage]:
     """The stages for a pyramid of ``len(units)`` levels of a level-0 ``shape``,
-    ``units[l]`` being level l's shard (its write unit)."""
+    ``units[l]`` being level l's shard (its write unit); ``factors`` per axis or one
+    tuple per level step."""
     nlevels = len(units)
+    cum = cumulative(level_factors(factors, nlevels), len(shape))
     # A shard of level l in level-0 coordinates.
-    span = [tuple(u * f ** lvl for u, f in zip(units[lvl], factors)) for lvl in range(nlevels)]
+    span = [tuple(u * f for u, f in zip(units[lvl], cum[lvl])) for lvl in range(nlevels)]
     stages: list[Stage] = []
     region = tuple(units[0])
     first = 0
@@ -104,7 +106,7 @@ def plan_stages(shape, factors, units) -> list[Stage]:
                 break
             # The region must also be a whole number of level-(last+1) pixels (the
             # downsampler's alignment rule), which may let more levels fit.
-            grown = _grow(region, [f ** (last + 1) for f in factors], shape)
+            grown = _grow(region, cum[last + 1], shape)
             if grown == region:
                 break
             region = grown
@@ -113,10 +115,11 @@ def plan_stages(shape, factors, units) -> list[Stage]:
     return stages
 
 
-def _level_box(origin, stop, factors, lvl):
+def _level_box(origin, stop, cum, lvl):
     """A level-0 box [origin, stop) in level ``lvl`` coordinates (stop: a multiple of
-    the factor, or the image edge, which maps to the level's edge)."""
-    return tuple(slice(o // f ** lvl, -(-e // f ** lvl)) for o, e, f in zip(origin, stop, factors))
+    the factor, or the image edge, which maps to the level's edge); ``cum``: the
+    cumulative factor of every level."""
+    return tuple(slice(o // f, -(-e // f)) for o, e, f in zip(origin, stop, cum[lvl]))
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ class _Job:
     arrays: tuple  # zarr arrays, one per level, using omezarr_fast's pipeline
     shape: tuple[int, ...]
     dtype: np.dtype
-    factors: tuple[int, ...]
+    steps: tuple[tuple[int, ...], ...]   # factors of each level step
+    cum: tuple[tuple[int, ...], ...]     # cumulative factor of each level
     method: str
     stages: tuple[Stage, ...]
 
@@ -167,7 +171,7 @@ def _run_stage(job: _Job, stage: int, idx: tuple[int, ...], source, child_data=N
             data = data.astype(job.dtype)
         nlevels = len(job.arrays)
         more = st.last + 1 < nlevels
-        first_box = _level_box(origin, stop, job.factors, st.first)
+        first_box = _level_box(origin, stop, job.cum, st.first)
         ndown = st.last - st.first + (1 if more else 0)
         if ndown == 0:
             job.arrays[st.first][first_box] = data
@@ -176,7 +180,7 @@ def _run_stage(job: _Job, stage: int, idx: tuple[int, ...], source, child_data=N
         # downsampling, as in the single-process writer.
         write = Background(job.arrays[st.first].__setitem__, first_box, data)
         try:
-            outs = downsample_block(data, job.factors, ndown, job.method,
+            outs = downsample_chain(data, job.steps[st.first:st.first + ndown], job.method,
                                     origin=[s.start for s in first_box],
                                     image_shape=job.arrays[st.first].shape)
         finally:
@@ -184,7 +188,7 @@ def _run_stage(job: _Job, stage: int, idx: tuple[int, ...], source, child_data=N
         write.result()
         del data
         for lvl in range(st.first + 1, st.last + 1):
-            job.arrays[lvl][_level_box(origin, stop, job.factors, lvl)] = outs[lvl - st.first - 1]
+            job.arrays[lvl][_level_box(origin, stop, job.cum, lvl)] = outs[lvl - st.first - 1]
         return outs[-1] if more else None
 
 
@@ -192,14 +196,14 @@ def _assemble(job: _Job, stage: int, idx, child_data) -> np.ndarray:
     """The children's pieces of level ``first`` as one array over this region."""
     lvl = job.stages[stage].first
     origin, stop = job.box(stage, idx)
-    box = _level_box(origin, stop, job.factors, lvl)
+    box = _level_box(origin, stop, job.cum, lvl)
     out = np.empty(tuple(s.stop - s.start for s in box), job.dtype)
     kids = job.children(stage, idx)
     if len(kids) != len(child_data):
         raise RuntimeError(f"internal error: {len(child_data)} pieces for {len(kids)} children")
     for kid, piece in zip(kids, child_data):
         o, e = job.box(stage - 1, kid)
-        kb = _level_box(o, e, job.factors, lvl)
+        kb = _level_box(o, e, job.cum, lvl)
         sel = tuple(slice(k.start - b.start, k.stop - b.start) for k, b in zip(kb, box))
         out[sel] = piece
     return out
@@ -264,8 +268,10 @@ def write_pyramid(client, data, arrays, factors, method, progress=False) -> None
 
     shape = tuple(arrays[0][0].shape)
     dtype = np.dtype(arrays[0][0].dtype)
-    stages = plan_stages(shape, factors, [u for _, u in arrays])
-    job = _Job(tuple(absolute(a) for a, _ in arrays), shape, dtype, tuple(factors), method, tuple(stages))
+    steps = tuple(level_factors(factors, len(arrays)))
+    stages = plan_stages(shape, steps, [u for _, u in arrays])
+    job = _Job(tuple(absolute(a) for a, _ in arrays), shape, dtype, steps,
+               tuple(cumulative(steps, len(shape))), method, tuple(stages))
     token = uuid.uuid4().hex[:12]
     run = dask.delayed(_run_stage, pure=False)
     # One key holding the job (shipped to each worker once), not a copy per task.

@@ -32,7 +32,7 @@ import numpy as np
 from omezarr_fast._background import Background
 from omezarr_fast._threads import get_num_threads
 from omezarr_fast._util import progress as progress_display
-from omezarr_fast.downsample import downsample_block
+from omezarr_fast.pyramid.factors import cumulative, downsample_chain, level_factors
 
 __all__ = ["WRITES_IN_FLIGHT", "LevelSink", "block_shape", "write_pyramid"]
 
@@ -117,10 +117,17 @@ _release_freed_memory = _malloc_trim()
 WRITES_IN_FLIGHT = {"view": 2, "copy": 1}
 
 
-def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, in_flight=2):
+def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, in_flight=2,
+                  on_block=None):
     """Fill ``arrays`` (``[(zarr array, write unit), ...]``, level 0 first) from
-    ``read(slices)`` of a level-0 image of ``shape``, block by block of ``block``."""
+    ``read(slices)`` of a level-0 image of ``shape``, block by block of ``block``.
+
+    factors: per axis (every level) or one tuple per level step (see
+    :mod:`omezarr_fast.pyramid.factors`).  on_block: called as ``on_block(origin, data)``
+    with every level-0 block read (e.g. to gather statistics on the way)."""
     nlevels = len(arrays)
+    steps = level_factors(factors, nlevels)
+    cum = cumulative(steps, len(shape))
     sinks = [LevelSink(a, u) for a, u in arrays]
     counts = [-(-n // b) for n, b in zip(shape, block)]
 
@@ -130,8 +137,7 @@ def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, 
         origin = [i * b for i, b in zip(idx, block)]
         k = []
         for lvl in range(nlevels - 1, -1, -1):
-            f = [fa ** lvl for fa in factors]
-            k.append(tuple(o // ff // u for o, ff, u in zip(origin, f, sinks[lvl].unit)))
+            k.append(tuple(o // ff // u for o, ff, u in zip(origin, cum[lvl], sinks[lvl].unit)))
         return tuple(k), idx
 
     def run(writes):
@@ -153,16 +159,17 @@ def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, 
             data = np.asarray(read(sl))
             if data.dtype != dtype:
                 data = data.astype(dtype)
+            if on_block is not None:
+                on_block(origin, data)
             writes: list = []
             for s in sinks:
                 s.ready = writes
             sinks[0].put(origin, data)
             outs = ()
             if nlevels > 1:
-                outs = downsample_block(data, factors, nlevels - 1, method,
-                                        origin=origin, image_shape=shape)
+                outs = downsample_chain(data, steps, method, origin=origin, image_shape=shape)
                 for lvl, out in enumerate(outs, start=1):
-                    sinks[lvl].put([o // f ** lvl for o, f in zip(origin, factors)], out)
+                    sinks[lvl].put([o // f for o, f in zip(origin, cum[lvl])], out)
             del data, outs
             while len(inflight) >= in_flight:
                 inflight.popleft().result()
@@ -184,14 +191,27 @@ def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, 
         s.close()
 
 
-def block_shape(shape, unit, inner, factors, nlevels) -> list[int]:
+def block_shape(shape, unit, inner, factors, nlevels, source_chunks=None) -> list[int]:
     """The level-0 block: the write unit rounded up to the cumulative factor, so that
     downsample_block's alignment rule holds for every block.  The pipeline encodes a
     write's inner chunks in parallel, so one shard per block keeps every thread busy
     and memory at one shard; only blocks of very few chunks (small shards) grow until
-    each thread has a few chunks to encode."""
-    cum = [f ** (nlevels - 1) for f in factors]
+    each thread has a few chunks to encode.
+
+    source_chunks: the source's storage unit (TIFF tiles or strips, HDF5 chunks): the
+    block grows to whole multiples of it, so no tile or strip is decoded twice."""
+    steps = level_factors(factors, nlevels)
+    cum = cumulative(steps, len(shape))[-1]
     block = [-(-u // c) * c for u, c in zip(unit, cum)]
+    if source_chunks is not None:
+        for d, (b, c, n) in enumerate(zip(block, source_chunks, shape)):
+            c = min(int(c), n)
+            if c > 1 and b < n and b % c:
+                # A strip as wide as the image makes the block as wide; tiles that do not
+                # divide the block are decoded twice rather than grow it without bound.
+                lcm = math.lcm(b, c)
+                if lcm <= 4 * b or lcm >= n:
+                    block[d] = min(lcm, -(-n // b) * b)
     want = 4 * get_num_threads()
     for d in range(len(block)):
         while math.prod(-(-b // c) for b, c in zip(block, inner)) < want and block[d] < shape[d]:
