@@ -16,7 +16,7 @@ import zarr
 import omezarr_fast
 
 PACKAGE = Path(omezarr_fast.__file__).resolve().parent
-ROOT = PACKAGE.parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the source tree (the package may be installed elsewhere)
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
