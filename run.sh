@@ -8,12 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES="pkg-config libzstd-dev libblosc-dev libdeflate-dev"
+APT_PACKAGES="pkg-config libzstd-dev libblosc-dev libdeflate-dev liblz4-dev"
 
 log() { printf '[run.sh] %s\n' "$*" >&2; }
 
 install_system_libs() {
-    if command -v pkg-config >/dev/null && pkg-config --exists libzstd blosc libdeflate; then
+    if command -v pkg-config >/dev/null && pkg-config --exists libzstd blosc libdeflate liblz4; then
         return
     fi
     command -v apt-get >/dev/null || { log "install $APT_PACKAGES with your package manager"; exit 1; }

@@ -14,7 +14,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 # pkg-config name -> Debian package that ships its .pc file and headers.
-SYSTEM_LIBS = {"libzstd": "libzstd-dev", "blosc": "libblosc-dev", "libdeflate": "libdeflate-dev"}
+SYSTEM_LIBS = {"libzstd": "libzstd-dev", "blosc": "libblosc-dev", "libdeflate": "libdeflate-dev",
+               "liblz4": "liblz4-dev"}
 
 
 def pkg_config(*args):

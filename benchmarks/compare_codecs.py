@@ -43,6 +43,9 @@ CODECS = {
     "blosc-lz4-shuffle": (blosc("lz4"), numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE)),
     "gzip-6": ({"name": "gzip", "configuration": {"level": 6}}, numcodecs.GZip(level=6)),
     "crc32c": ({"name": "crc32c"}, numcodecs.CRC32C()),
+    # numcodecs' zlib and lz4 (zarr v2 compressors of old OME-Zarr 0.4 data)
+    "zlib-1": ({"name": "numcodecs.zlib", "configuration": {"level": 1}}, numcodecs.Zlib(level=1)),
+    "lz4-1": ({"name": "numcodecs.lz4", "configuration": {"acceleration": 1}}, numcodecs.LZ4(1)),
 }
 
 
@@ -109,7 +112,8 @@ def main():
     image = microscopy_like((side, 2048))
     print(f"# Codec throughput: {image.nbytes >> 20} MiB of microscopy-like uint16 per cell, "
           f"{threads} threads, best of {rounds}; libzstd {zstd_version()}, "
-          f"python-zstandard's {'.'.join(map(str, zstandard.ZSTD_VERSION))}\n")
+          f"python-zstandard's {'.'.join(map(str, zstandard.ZSTD_VERSION))}; liblz4 {_native.lz4_version()}, "
+          f"numcodecs' {numcodecs.lz4.__version__}\n")
     print("MB/s of uncompressed data. ours = omezarr_fast batch API; raw1 = the same on one thread "
           "(the raw library speed); eff = ours / (raw1 x threads); vs nc = ours / numcodecs chunk by chunk.\n")
     print("| codec | chunk | n | ratio | op | ours | raw1 | numcodecs | zstandard | eff | vs nc |")

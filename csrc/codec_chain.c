@@ -13,6 +13,8 @@ static const char *bb_name(int kind) {
     case OZF_BLOSC: return "blosc";
     case OZF_GZIP: return "gzip";
     case OZF_CRC32C: return "crc32c";
+    case OZF_ZLIB: return "zlib";
+    case OZF_LZ4: return "lz4";
     default: return "unknown";
     }
 }
@@ -68,7 +70,12 @@ int ozf_chain_check(const ozf_chain *c, ozf_status *st) {
             if (b->level < 0 || b->level > 9)
                 return ozf_fail(st, OZF_EINVAL, "gzip: level %d outside 0..9", b->level);
             break;
-        case OZF_CRC32C: break;
+        case OZF_ZLIB:
+            if (b->level < -1 || b->level > 9)
+                return ozf_fail(st, OZF_EINVAL, "zlib: level %d outside -1..9", b->level);
+            break;
+        case OZF_CRC32C:
+        case OZF_LZ4: break;
         default: return ozf_fail(st, OZF_EINVAL, "unknown bytes->bytes codec kind %d", b->kind);
         }
     }
@@ -102,6 +109,8 @@ size_t ozf_bb_encode_bound(const ozf_bb_codec *b, size_t n) {
     case OZF_BLOSC: return ozf_blosc_bound(n);
     case OZF_GZIP: return ozf_gzip_bound(n);
     case OZF_CRC32C: return n + 4;
+    case OZF_ZLIB: return ozf_zlib_bound(n);
+    case OZF_LZ4: return ozf_lz4_bound(n);
     default: return 0;
     }
 }
@@ -127,6 +136,8 @@ int ozf_bb_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
     case OZF_ZSTD: return ozf_zstd_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_GZIP: return ozf_gzip_encode(b, src, n, dst, dstcap, dstlen, st);
+    case OZF_ZLIB: return ozf_zlib_encode(b, src, n, dst, dstcap, dstlen, st);
+    case OZF_LZ4: return ozf_lz4_encode(b, src, n, dst, dstcap, dstlen, st);
     case OZF_CRC32C: {
         if (dstcap < n + 4) return ozf_fail(st, OZF_ESIZE, "crc32c: output buffer too small");
         uint32_t crc = crc_copy(dst, src, n);
@@ -144,7 +155,8 @@ size_t ozf_bb_decoded_size(const ozf_bb_codec *b, const uint8_t *src, size_t n) 
     case OZF_BLOSC: return ozf_blosc_decoded_size(src, n);
     case OZF_GZIP: return ozf_gzip_decoded_size(src, n);
     case OZF_CRC32C: return n >= 4 ? n - 4 : (size_t)-1;
-    default: return (size_t)-1;
+    case OZF_LZ4: return ozf_lz4_decoded_size(src, n);
+    default: return (size_t)-1; /* zlib declares no size */
     }
 }
 
@@ -156,6 +168,8 @@ int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *
     case OZF_ZSTD: return ozf_zstd_decode(src, n, dst, cap, dstlen, st);
     case OZF_BLOSC: return ozf_blosc_decode(src, n, dst, cap, dstlen, st);
     case OZF_GZIP: return ozf_gzip_decode(src, n, dst, cap, dstlen, st);
+    case OZF_ZLIB: return ozf_zlib_decode(src, n, dst, cap, dstlen, st);
+    case OZF_LZ4: return ozf_lz4_decode(src, n, dst, cap, dstlen, st);
     case OZF_CRC32C: {
         if (n < 4)
             return ozf_fail(st, OZF_ECORRUPT, "crc32c: %zu bytes is shorter than the 4-byte checksum", n);

@@ -21,7 +21,9 @@
 #define OZF_MAXDIM 32
 #define OZF_MAX_BB 8
 
-enum ozf_bb_kind { OZF_ZSTD = 1, OZF_BLOSC = 2, OZF_GZIP = 3, OZF_CRC32C = 4 };
+/* OZF_ZLIB and OZF_LZ4: numcodecs' zlib and lz4 (zarr v2 compressors, and
+ * "numcodecs.zlib"/"numcodecs.lz4" in zarr v3), byte-compatible with it. */
+enum ozf_bb_kind { OZF_ZSTD = 1, OZF_BLOSC = 2, OZF_GZIP = 3, OZF_CRC32C = 4, OZF_ZLIB = 5, OZF_LZ4 = 6 };
 enum ozf_blosc_cname {
     OZF_BLOSC_LZ4 = 0,
     OZF_BLOSC_LZ4HC,
@@ -33,7 +35,8 @@ enum ozf_blosc_shuffle { OZF_NOSHUFFLE = 0, OZF_SHUFFLE = 1, OZF_BITSHUFFLE = 2 
 
 typedef struct {
     int kind;         /* enum ozf_bb_kind */
-    int level;        /* zstd: -131072..22; blosc: clevel 0..9; gzip: 0..9 */
+    int level;        /* zstd: -131072..22; blosc: clevel 0..9; gzip: 0..9; zlib: -1..9;
+                         lz4: acceleration (<= 0: 1) */
     int checksum;     /* zstd: write and verify the frame checksum */
     int cname;        /* blosc: enum ozf_blosc_cname */
     int shuffle;      /* blosc: enum ozf_blosc_shuffle */
@@ -104,5 +107,7 @@ int ozf_bb_decode(const ozf_bb_codec *b, const uint8_t *src, size_t srclen, uint
 const char *ozf_zstd_version(void);
 /* The version of the zstd.h the extension was compiled against. */
 const char *ozf_zstd_build_version(void);
+/* The version of the liblz4 loaded at run time. */
+const char *ozf_lz4_version(void);
 
 #endif

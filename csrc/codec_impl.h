@@ -31,4 +31,16 @@ size_t ozf_gzip_decoded_size(const uint8_t *src, size_t n);
 int ozf_gzip_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
                     ozf_status *st);
 
+size_t ozf_zlib_bound(size_t n);
+int ozf_zlib_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                    size_t *dstlen, ozf_status *st);
+int ozf_zlib_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen,
+                    ozf_status *st);
+
+size_t ozf_lz4_bound(size_t n);
+int ozf_lz4_encode(const ozf_bb_codec *b, const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap,
+                   size_t *dstlen, ozf_status *st);
+size_t ozf_lz4_decoded_size(const uint8_t *src, size_t n);
+int ozf_lz4_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap, size_t *dstlen, ozf_status *st);
+
 #endif

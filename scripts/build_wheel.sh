@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A self-contained binary wheel: builds omezarr_fast against the libraries
-# run.sh set up (libzstd >= 1.5.7, blosc, libdeflate) and lets auditwheel copy
+# run.sh set up (libzstd >= 1.5.7, blosc, libdeflate, liblz4) and lets auditwheel copy
 # those libraries into the wheel (omezarr_fast.libs/, found through the
 # extension's rpath), so `pip install omezarr_fast-*.whl` needs no -dev
 # packages, no pkg-config and no particular libzstd on the target machine.

@@ -4,7 +4,7 @@
 #   scripts/sanitize.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # Builds csrc/*.c with the fuzz targets of tests/c/fuzz_targets.c (every
-# decoder: zstd, blosc, gzip, crc32c and chains of them with transpose and
+# decoder: zstd, blosc, gzip, crc32c, numcodecs zlib and lz4 and chains of them with transpose and
 # byte swaps; the shard index parser; shard read tasks from memory and from a
 # file, with shared decoding; partial writes over corrupt chunks; downsampling;
 # crc32c) and runs each target for SECONDS_PER_TARGET (default 60, or
@@ -39,8 +39,8 @@ CC=$OZF_SANITIZE_CC
 if [ -d .venv/opt/libzstd/lib/pkgconfig ]; then
     export PKG_CONFIG_PATH=$PWD/.venv/opt/libzstd/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 fi
-read -r -a LIB_CFLAGS <<<"$(pkg-config --cflags libzstd blosc libdeflate)"
-read -r -a LIBS <<<"$(pkg-config --libs libzstd blosc libdeflate)"
+read -r -a LIB_CFLAGS <<<"$(pkg-config --cflags libzstd blosc libdeflate liblz4)"
+read -r -a LIBS <<<"$(pkg-config --libs libzstd blosc libdeflate liblz4)"
 for flag in "${LIBS[@]}"; do
     case $flag in -L*) LIBS+=("-Wl,-rpath,${flag#-L}") ;; esac
 done

@@ -7,7 +7,9 @@
 #   Fills *c from zarr v3 codec metadata: `codecs` is a list of JSON dicts
 #   ({"name": ..., "configuration": {...}}; objects with a to_dict() method
 #   are accepted too) in zarr order: transpose codecs, at most one "bytes"
-#   codec (missing = little endian), then zstd/blosc/gzip/crc32c.
+#   codec (missing = little endian), then zstd/blosc/gzip/crc32c and numcodecs'
+#   zlib/lz4 ("numcodecs.zlib" {"level"}, "numcodecs.lz4" {"acceleration"}: the
+#   zarr v3 names of the zarr v2 compressors, byte-compatible with numcodecs).
 #   `chunk_shape` is the chunk's shape in array order, `dtype` anything
 #   np.dtype() takes; the decoded chunk is a C-contiguous array of that dtype
 #   in its own byte order.  Raises ValueError naming the codec and key for
@@ -30,7 +32,8 @@ _BLOSC_CNAMES = {"lz4": OZF_BLOSC_LZ4, "lz4hc": OZF_BLOSC_LZ4HC, "blosclz": OZF_
 _BLOSC_SHUFFLES = {"noshuffle": OZF_NOSHUFFLE, "shuffle": OZF_SHUFFLE, "bitshuffle": OZF_BITSHUFFLE}
 _BB_KEYS = {"zstd": ("level", "checksum"),
             "blosc": ("cname", "clevel", "shuffle", "typesize", "blocksize"),
-            "gzip": ("level",), "crc32c": ()}
+            "gzip": ("level",), "crc32c": (),
+            "numcodecs.zlib": ("level",), "numcodecs.lz4": ("acceleration",)}
 _DTYPE_KINDS = "biufcmM"
 
 
@@ -96,6 +99,13 @@ cdef int fill_bb(ozf_bb_codec* b, str name, dict cfg, size_t itemsize) except -1
     elif name == "gzip":
         b.kind = OZF_GZIP
         b.level = _int_cfg(name, cfg, "level", 5, 0, 9)
+    elif name == "numcodecs.zlib":
+        b.kind = OZF_ZLIB
+        b.level = _int_cfg(name, cfg, "level", 1, -1, 9)  # numcodecs' default: 1
+    elif name == "numcodecs.lz4":
+        b.kind = OZF_LZ4
+        # numcodecs: a C int, <= 0 meaning the default 1; liblz4 caps large values
+        b.level = _int_cfg(name, cfg, "acceleration", 1, -2**31, 2**31 - 1)
     else:
         b.kind = OZF_CRC32C
     return 0
@@ -329,7 +339,8 @@ cdef void _bb_task(void* ctx, size_t i) noexcept nogil:
 
 
 cdef class NativeBytesCodec:
-    """One zstd/blosc/gzip/crc32c codec over whole buffers, batched.
+    """One zstd/blosc/gzip/crc32c/numcodecs.zlib/numcodecs.lz4 codec over whole buffers,
+    batched.
 
     decode needs a limit on the decoded size (zarr knows the chunk's size);
     output larger than the limit is an error, so crafted headers cannot make
@@ -428,3 +439,7 @@ def zstd_version():
 
 def zstd_build_version():
     return ozf_zstd_build_version().decode()
+
+
+def lz4_version():
+    return ozf_lz4_version().decode()

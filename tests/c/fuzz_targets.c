@@ -113,7 +113,7 @@ static ozf_bb_codec bb(int kind, int level, int cname, int shuffle, int typesize
     return b;
 }
 
-#define NCHAINS 15
+#define NCHAINS 17
 
 /* Chain variant v: every codec alone and combined, transpose, byte swaps. */
 static void make_chain(ozf_chain *c, unsigned v) {
@@ -146,6 +146,8 @@ static void make_chain(ozf_chain *c, unsigned v) {
         c->bb[c->n_bb++] = bb(OZF_ZSTD, 1, 0, 0, 0);
         c->bb[c->n_bb++] = bb(OZF_GZIP, 1, 0, 0, 0);
         break;
+    case 14: c->bb[c->n_bb++] = bb(OZF_ZLIB, 1, 0, 0, 0); break;
+    case 15: c->bb[c->n_bb++] = bb(OZF_LZ4, 1, 0, 0, 0); break;
     default:  /* 3-d complex64, transposed, swapped in 4-byte halves, lz4hc */
         c->ndim = 3; c->shape[0] = 3; c->shape[1] = 4; c->shape[2] = 5;
         c->itemsize = 8; c->swapsize = 4; c->byteswap = 1;
@@ -204,8 +206,8 @@ static void t_chain_decode(const uint8_t *data, size_t n) {
 /* One bytes->bytes codec with any output capacity: never past it. */
 static void t_bb_decode(const uint8_t *data, size_t n) {
     rd r = {data, n, 0};
-    static const int kinds[] = {OZF_ZSTD, OZF_BLOSC, OZF_GZIP, OZF_CRC32C};
-    ozf_bb_codec b = bb(kinds[u8(&r) % 4], 1, OZF_BLOSC_LZ4, OZF_SHUFFLE, 2);
+    static const int kinds[] = {OZF_ZSTD, OZF_BLOSC, OZF_GZIP, OZF_CRC32C, OZF_ZLIB, OZF_LZ4};
+    ozf_bb_codec b = bb(kinds[u8(&r) % 6], 1, OZF_BLOSC_LZ4, OZF_SHUFFLE, 2);
     uint8_t plain[1000], enc[2000];
     pattern(plain, sizeof plain, 3);
     size_t vlen, len;
@@ -580,6 +582,7 @@ static void t_downsample(const uint8_t *data, size_t n) {
     memcpy(prev_shape, shape, sizeof shape);
     memcpy(prev_str, istr, sizeof istr);
     int rc_seq = 0;
+    ozf_status ds_st; /* ozf_downsample reports its failures here (status.h) */
     for (int k = 0; k < levels; k++) {
         size_t cnt = 1;
         for (int d = 0; d < ndim; d++) {
@@ -598,13 +601,13 @@ static void t_downsample(const uint8_t *data, size_t n) {
         memset(all[k], 0x22, obytes[k]);
         if (!rc_seq)
             rc_seq = ozf_downsample(src, ndim, prev_shape, prev_str, seq[k], ostr + k * ndim, f, dtype, method,
-                                    u8(&r) & 1);
+                                    u8(&r) & 1, &ds_st);
         src = seq[k];
         memcpy(prev_shape, oshape, sizeof oshape);
         memcpy(prev_str, ostr + k * ndim, sizeof oshape);
     }
     int rc_all = ozf_downsample_levels(in + base, ndim, shape, istr, f, dtype, method, levels, all, ostr,
-                                       u8(&r) & 1);
+                                       u8(&r) & 1, &ds_st);
     if (rc_seq != rc_all) FAIL("downsample: level by level gives %d, all levels %d", rc_seq, rc_all);
     if (!rc_seq)
         for (int k = 0; k < levels; k++)

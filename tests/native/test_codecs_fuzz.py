@@ -21,6 +21,8 @@ DECODERS = {
     "blosc-zlib": [BYTES, {"name": "blosc", "configuration": {"cname": "zlib"}}],
     "gzip": [BYTES, {"name": "gzip", "configuration": {"level": 5}}],
     "crc32c": [BYTES, {"name": "crc32c"}],
+    "numcodecs.zlib": [BYTES, {"name": "numcodecs.zlib", "configuration": {"level": 1}}],
+    "numcodecs.lz4": [BYTES, {"name": "numcodecs.lz4", "configuration": {"acceleration": 1}}],
     "transpose-bytes": [{"name": "transpose", "configuration": {"order": [1, 0]}},
                         {"name": "bytes", "configuration": {"endian": "big"}}],
     "gzip-zstd": [BYTES, {"name": "zstd", "configuration": {"level": 1, "checksum": False}},
@@ -59,7 +61,8 @@ def test_fuzz_chain_decoder(name):
     run()
 
 
-@pytest.mark.parametrize("name,cfg", [("zstd", {}), ("blosc", {"cname": "lz4"}), ("gzip", {}), ("crc32c", {})])
+@pytest.mark.parametrize("name,cfg", [("zstd", {}), ("blosc", {"cname": "lz4"}), ("gzip", {}), ("crc32c", {}),
+                                      ("numcodecs.zlib", {}), ("numcodecs.lz4", {})])
 def test_fuzz_single_codec_decoder(name, cfg):
     codec = _native.NativeBytesCodec(name, cfg, 2)
     base = codec.encode_batch([np.arange(500, dtype="<u2").view(np.uint8)])[0].tobytes()

@@ -53,6 +53,8 @@ BB = [
     [{"name": "gzip", "configuration": {"level": 6}}],
     [{"name": "crc32c"}],
     [{"name": "zstd", "configuration": {"level": 1, "checksum": False}}, {"name": "crc32c"}],
+    [{"name": "numcodecs.zlib", "configuration": {"level": 6}}],
+    [{"name": "numcodecs.lz4", "configuration": {"acceleration": 1}}],
 ]
 
 

@@ -1,7 +1,7 @@
 """The self-contained wheel and the base install, tried as a new user would.
 
 scripts/build_wheel.sh builds a manylinux wheel whose native libraries
-(libzstd, blosc, libdeflate) live inside it; it is installed into a fresh
+(libzstd, blosc, libdeflate, liblz4) live inside it; it is installed into a fresh
 virtual environment with only the base dependencies, where pkg-config and the
 system -dev packages are out of reach, and used there: the bundled libraries
 are the ones loaded, the demo runs, and every public API works without the
@@ -56,7 +56,7 @@ def test_bundled_libraries_are_the_ones_loaded(base_venv, tmp_path):
     code = ("import omezarr_fast.native as n, omezarr_fast._native;"
             "maps = open('/proc/self/maps').read();"
             "print(n.zstd_version(), n.zstd_build_version());"
-            "libs = ('libzstd', 'libblosc', 'libdeflate');"
+            "libs = ('libzstd', 'libblosc', 'libdeflate', 'liblz4');"
             "print(*sorted({l.split()[-1] for l in maps.splitlines() if any(k in l for k in libs)}))")
     run = run_in(base_venv, "-c", code, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -64,7 +64,7 @@ def test_bundled_libraries_are_the_ones_loaded(base_venv, tmp_path):
     loaded, built = versions.split()
     assert loaded == built
     paths = libs.split()
-    assert {p.split("/")[-1].split("-")[0] for p in paths} == {"libzstd", "libblosc", "libdeflate"}
+    assert {p.split("/")[-1].split("-")[0] for p in paths} == {"libzstd", "libblosc", "libdeflate", "liblz4"}
     assert all("/site-packages/omezarr_fast.libs/" in p for p in paths), paths
     if (ROOT / ".venv/opt/libzstd").is_dir():  # run.sh fetched the fast release: the wheel carries it
         assert tuple(map(int, loaded.split("."))) >= (1, 5, 7)

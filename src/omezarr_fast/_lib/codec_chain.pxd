@@ -11,6 +11,8 @@ cdef extern from "codec_chain.h" nogil:
         OZF_BLOSC
         OZF_GZIP
         OZF_CRC32C
+        OZF_ZLIB
+        OZF_LZ4
     enum ozf_blosc_cname:
         OZF_BLOSC_LZ4
         OZF_BLOSC_LZ4HC
@@ -62,3 +64,4 @@ cdef extern from "codec_chain.h" nogil:
                       uint8_t *dst, size_t *dstlen, ozf_status *st)
     const char *ozf_zstd_version()
     const char *ozf_zstd_build_version()
+    const char *ozf_lz4_version()

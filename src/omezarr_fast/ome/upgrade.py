@@ -189,8 +189,10 @@ def _kept_codec(zarray: Mapping, dtype: np.dtype):
     if comp is None:
         return None, raw
     json = v2_compressor_json(comp, dtype)  # the pipeline's own v2 -> v3 map
-    if not isinstance(json, str):
-        cls = {"zstd": ZstdCodec, "gzip": GzipCodec, "blosc": BloscCodec}[json["name"]]
+    # zarr v3's own codecs only: numcodecs.zlib/lz4 (and anything else) become zstd-3
+    cls = None if isinstance(json, str) else \
+        {"zstd": ZstdCodec, "gzip": GzipCodec, "blosc": BloscCodec}.get(json["name"])
+    if cls is not None:
         try:
             return cls(**json["configuration"]), raw
         except (TypeError, ValueError):  # a configuration v3 does not accept

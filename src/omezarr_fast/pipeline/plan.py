@@ -6,9 +6,10 @@ a ``ShardKernel`` around it.  Anything the native core does not run (other codec
 numcodecs filters, nested sharding, dtypes that are not fixed-size numbers) gets a
 reason string instead, and zarr's own pipeline runs that array.
 
-The zarr v2 compressor map (numcodecs ``zstd``/``gzip``/``blosc`` configuration ->
-zarr v3 codec JSON) lives here too: the pipeline reads v2 arrays with it, and
-:func:`omezarr_fast.upgrade_path` keeps a v2 array's compressor with it.
+The zarr v2 compressor map (numcodecs ``zstd``/``gzip``/``blosc``/``zlib``/``lz4``
+configuration -> zarr v3 codec JSON) lives here too: the pipeline reads and writes v2
+arrays with it (old OME-Zarr 0.4 data), and :func:`omezarr_fast.upgrade_path` keeps a
+v2 array's compressor with it.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, TransposeCodec, ZstdCodec
+from zarr.codecs.numcodecs import LZ4 as NumcodecsLZ4
+from zarr.codecs.numcodecs import Zlib as NumcodecsZlib
 
 from omezarr_fast._extension import native as _native
 from omezarr_fast.dtypes import memory_endian, not_native
@@ -26,7 +29,9 @@ from omezarr_fast.pipeline.shard_indexes import ShardIndexCache
 
 __all__ = ["BLOSC_SHUFFLES", "Plan", "make_plan", "native_dtype", "v2_compressor_json"]
 
-_BYTES_TO_BYTES = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec)
+# numcodecs' zlib and lz4 as zarr v3 codecs ("numcodecs.zlib", "numcodecs.lz4") run
+# natively too, byte-compatible with numcodecs.
+_BYTES_TO_BYTES = (ZstdCodec, BloscCodec, GzipCodec, Crc32cCodec, NumcodecsZlib, NumcodecsLZ4)
 _BLOSC_CNAMES = ("lz4", "lz4hc", "blosclz", "zstd", "zlib")
 # numcodecs' Blosc shuffle numbers -> zarr v3 names (-1: numcodecs' AUTOSHUFFLE).
 BLOSC_SHUFFLES = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}
@@ -82,6 +87,15 @@ def v2_compressor_json(config: Mapping[str, Any], dt: np.dtype) -> dict | str:
                                                   "checksum": bool(config.get("checksum", False))}}
     if cid == "gzip":
         return {"name": "gzip", "configuration": {"level": int(config.get("level", 1))}}
+    # numcodecs' Zlib (zlib stream) and LZ4 (4-byte size header + LZ4 block): the zarr v3
+    # names numcodecs registers for them, which the native chain runs byte-compatibly
+    for v2_id, name, key in (("zlib", "numcodecs.zlib", "level"),
+                             ("lz4", "numcodecs.lz4", "acceleration")):
+        if cid == v2_id:
+            value = config.get(key, 1)  # numcodecs' default for both
+            if set(config) - {"id", key} or isinstance(value, bool) or not isinstance(value, int):
+                return f"{v2_id} config {dict(config)}"
+            return {"name": name, "configuration": {key: value}}
     if cid == "blosc":
         number = config.get("shuffle", 1)
         shuffle = ("bitshuffle" if dt.itemsize == 1 else "shuffle") if number == -1 \
