@@ -12,6 +12,7 @@ import operator
 import numpy as np
 
 from omezarr_fast.inputs.errors import InputError
+from omezarr_fast.inputs.lazy import LazyArray
 from omezarr_fast.inputs.model import NGFF_AXES, InputImage
 
 # tifffile's axis letters -> NGFF names. 'S' (samples: RGB) is the channel axis.
@@ -113,7 +114,7 @@ def to_ngff_order(image: InputImage) -> InputImage:
                                axes="".join(axes[i] for i in order))
 
 
-class AxisOrderView:
+class AxisOrderView(LazyArray):
     """``array`` with its axes permuted: ``view[key]`` reads that block from ``array`` and transposes it.
 
     ``order[i]`` is the source axis shown as axis i. Keys are integers,
@@ -132,13 +133,6 @@ class AxisOrderView:
         self.dtype = np.dtype(array.dtype)
         chunks = getattr(array, "chunks", None)
         self.chunks = tuple(chunks[i] for i in order) if chunks is not None else None
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __repr__(self) -> str:
         return f"AxisOrderView(shape={self.shape}, dtype={self.dtype}, order={self.order})"
@@ -185,7 +179,7 @@ class AxisOrderView:
         return a if dtype is None else a.astype(dtype, copy=False)
 
 
-class LeadingAxesView:
+class LeadingAxesView(LazyArray):
     """``array`` with ``count`` axes of size 1 in front: a label image (y, x) seen as
     (1, 1, y, x) to match a (c, z, y, x) image, without a copy."""
 
@@ -196,16 +190,6 @@ class LeadingAxesView:
         self.dtype = np.dtype(array.dtype)
         chunks = getattr(array, "chunks", None)
         self.chunks = (1,) * self.count + tuple(chunks) if chunks is not None else None
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __repr__(self) -> str:
-        return f"LeadingAxesView(shape={self.shape}, dtype={self.dtype})"
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, tuple):

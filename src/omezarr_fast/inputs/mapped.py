@@ -19,6 +19,8 @@ import sys
 
 import numpy as np
 
+from omezarr_fast.inputs.lazy import LazyArray
+
 __all__ = ["FileBlocks", "ReleasingMap", "streamed"]
 
 _PAGE = mmap.PAGESIZE
@@ -41,7 +43,7 @@ def _madvise():
 _MADVISE = _madvise()
 
 
-class ReleasingMap:
+class ReleasingMap(LazyArray):
     """A read-only memory-mapped array whose reads return copies and release their pages.
 
     Has ``shape``, ``dtype``, ``ndim`` and ``chunks`` (None) and slicing like the map."""
@@ -51,16 +53,6 @@ class ReleasingMap:
         self.shape = tuple(int(n) for n in array.shape)
         self.dtype = np.dtype(array.dtype)
         self.chunks = None
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __repr__(self) -> str:
-        return f"ReleasingMap(shape={self.shape}, dtype={self.dtype})"
 
     def __getitem__(self, key) -> np.ndarray:
         view = self.array[key]
@@ -88,7 +80,7 @@ class ReleasingMap:
         return a if dtype is None else a.astype(dtype, copy=False)
 
 
-class FileBlocks:
+class FileBlocks(LazyArray):
     """A C-ordered array stored contiguously in a file at ``offset``, read block by block
     with ``os.preadv`` straight into the returned array (one call per contiguous run)."""
 
@@ -108,13 +100,6 @@ class FileBlocks:
 
     def __reduce__(self):
         return FileBlocks, (self.path, self.offset, self.shape, self.dtype)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __repr__(self) -> str:
         return f"FileBlocks({self.path!r}, shape={self.shape}, dtype={self.dtype})"
