@@ -644,9 +644,20 @@ def _object_store(loc: Location):
                          location=Location(loc.kind, loc.base, "", loc.storage_options))
 
 
+# Stores unpickled in this process, by description: the arrays of every task of a dask graph
+# share one store (and its connection pool) instead of opening one each.
+_REOPENED: dict[tuple, Any] = {}
+
+
 def _reopen(loc: Location, read_only: bool):
-    store = loc._root_store()
-    return store if store.read_only == read_only else store.with_read_only(read_only)
+    key = (loc.kind, str(loc.base), repr(sorted(loc.storage_options.items())), read_only)
+    store = _REOPENED.get(key)
+    if store is None:
+        store = loc._root_store()
+        if store.read_only != read_only:
+            store = store.with_read_only(read_only)
+        store = _REOPENED.setdefault(key, store)
+    return store
 
 
 class LocationStore(ObjectStore):

@@ -9,7 +9,19 @@ from omezarr_fast import ngff
 from omezarr_fast.errors import UnsafePathError
 from omezarr_fast.store import Location, location
 
-__all__ = ["describe", "format_description"]
+__all__ = ["describe", "format_description", "validate_hierarchy"]
+
+
+def validate_hierarchy(path, *, strict: bool = False, storage_options=None) -> ngff.ValidationResult:
+    """:func:`omezarr_fast.ngff.validate_path` of the hierarchy at ``path``: a directory (or
+    its zarr.json/.zattrs), a URL or a zarr store (see :func:`omezarr_fast.open_image`).
+    Only JSON metadata is read; FileNotFoundError when nothing is there."""
+    loc = location(path, storage_options=storage_options)
+    if loc.is_local:
+        if not loc.local_path.exists():
+            raise FileNotFoundError(f"{loc}: no such file or directory")
+        return ngff.validate_path(loc.local_path, strict=strict)
+    return loc.validate(strict=strict)
 
 
 def _codec_text(c: Any) -> str:
