@@ -291,7 +291,7 @@ class Location:
         """Whether anything is stored here."""
         if self.is_local:
             return self.local_path.exists() or self.local_path.is_symlink()
-        return _sync(_first(self._root_store().list_prefix(self._prefix()))) is not None
+        return _sync(_first(lambda: self._root_store().list_prefix(self._prefix()))) is not None
 
     def _prefix(self) -> str:
         return f"{self.path}/" if self.path else ""
@@ -344,7 +344,7 @@ class Location:
                 return sorted(p.name for p in self.local_path.iterdir() if p.is_dir())
             except OSError:
                 return []
-        return sorted(_sync(_collect(self._root_store().list_dir(self.path))))
+        return sorted(_sync(_collect(lambda: self._root_store().list_dir(self.path))))
 
     def size(self) -> int:
         """Bytes stored below this location."""
@@ -391,7 +391,7 @@ class Location:
         if self.path:
             _sync(store.delete_dir(self.path))
         else:
-            keys = _sync(_collect(store.list_prefix("")))
+            keys = _sync(_collect(lambda: store.list_prefix("")))
             for k in keys:
                 _sync(store.delete(k))
 
@@ -405,7 +405,8 @@ class Location:
                 out += [f if rel == "." else f"{rel}/{f}".replace(os.sep, "/") for f in files]
             return sorted(out)
         prefix = self._prefix()
-        return sorted(k[len(prefix):] for k in _sync(_collect(self._root_store().list_prefix(prefix))))
+        keys = _sync(_collect(lambda: self._root_store().list_prefix(prefix)))
+        return sorted(k[len(prefix):] for k in keys)
 
     def copy_to(self, dst: Location) -> None:
         """Copy every object here to ``dst`` as it is (no decoding), many in flight."""
@@ -529,20 +530,24 @@ async def _copy_keys(src: Location, dst: Location, keys: list[str]) -> None:
     await asyncio.gather(*(one(k) for k in keys))
 
 
-async def _first(gen):
-    async for item in gen:
+# Listing calls take a function making the generator: some stores (obstore) start the
+# request when the generator is made, which must happen on zarr's event loop.
+async def _first(make):
+    async for item in make():
         return item
     return None
 
 
-async def _collect(gen) -> list:
-    return [item async for item in gen]
+async def _collect(make) -> list:
+    return [item async for item in make()]
 
 
 def location(where, *, storage_options: Mapping[str, Any] | None = None) -> Location:
     """A :class:`Location` for ``where``: a path (str or PathLike), a URL (``file://``,
     ``s3://``, ``gs://``, ``az://``, ``http(s)://``), a zarr ``Store`` or ``StorePath``, or a
-    Location (returned as it is).  ``storage_options`` go to the object store (URLs only)."""
+    Location (returned as it is).  ``storage_options`` go to a URL's object store; local
+    paths ignore them (so one call can name a local source and a remote destination), and
+    a zarr store, which comes configured, refuses them."""
     if isinstance(where, Location):
         if storage_options:
             return Location(where.kind, where.base, where.path, {**where.storage_options,
@@ -554,9 +559,7 @@ def location(where, *, storage_options: Mapping[str, Any] | None = None) -> Loca
         where = os.fsdecode(where)
     if isinstance(where, str):
         m = _URL.match(where)
-        if m is None:
-            if storage_options:
-                raise TypeError(f"storage_options are for URLs; {where!r} is a local path")
+        if m is None:   # storage_options are for object stores: a local path needs none
             return Location("local", where)
         scheme, rest = m.group(1).lower(), m.group(2)
         if scheme == "file":
@@ -566,8 +569,6 @@ def location(where, *, storage_options: Mapping[str, Any] | None = None) -> Loca
             if parts.netloc not in ("", "localhost"):
                 raise ValueError(f"{where}: a file:// URL must name a local path "
                                  f"(file:///dir), not host {parts.netloc!r}")
-            if storage_options:
-                raise TypeError(f"storage_options are for object stores; {where!r} is local")
             return Location("local", unquote(parts.path))
         kind = _SCHEMES.get(scheme)
         if kind is None:

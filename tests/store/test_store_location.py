@@ -50,8 +50,10 @@ def test_bad_urls(given, match):
 
 
 def test_storage_options_only_for_urls(tmp_path):
+    # a local path ignores them (one call may name a local source and a remote destination)
+    assert location(tmp_path, storage_options={"region": "x"}).local_path == tmp_path
     with pytest.raises(TypeError, match="storage_options are for URLs"):
-        location(tmp_path, storage_options={"region": "x"})
+        location(MemoryStore(), storage_options={"region": "x"})
     assert location("s3://b/x", storage_options={"region": "x"}).storage_options == {"region": "x"}
 
 
