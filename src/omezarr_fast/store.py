@@ -98,6 +98,12 @@ class Location:
         return self.kind == "http" or (self.kind == "store" and bool(self.base.read_only))
 
     @property
+    def can_list(self) -> bool:
+        """Whether keys can be listed: plain HTTP cannot (no WebDAV), so what is there is
+        known from metadata alone."""
+        return self.kind != "http"
+
+    @property
     def local_path(self) -> Path | None:
         """The directory (local locations), else None."""
         if not self.is_local:
@@ -291,6 +297,8 @@ class Location:
         """Whether anything is stored here."""
         if self.is_local:
             return self.local_path.exists() or self.local_path.is_symlink()
+        if not self.can_list:
+            return self.is_node()
         return _sync(_first(lambda: self._root_store().list_prefix(self._prefix()))) is not None
 
     def _prefix(self) -> str:
@@ -338,16 +346,19 @@ class Location:
         return ngff.validate_store(self._get, self.url, strict=strict)
 
     def children(self) -> list[str]:
-        """Names directly below (local: directories only; remote: every name)."""
+        """Names directly below (local: directories only; remote: every name; none where
+        keys cannot be listed)."""
         if self.is_local:
             try:
                 return sorted(p.name for p in self.local_path.iterdir() if p.is_dir())
             except OSError:
                 return []
+        if not self.can_list:
+            return []
         return sorted(_sync(_collect(lambda: self._root_store().list_dir(self.path))))
 
-    def size(self) -> int:
-        """Bytes stored below this location."""
+    def size(self) -> int | None:
+        """Bytes stored below this location (None where keys cannot be listed)."""
         if self.is_local:
             total = 0
             for root, _dirs, files in os.walk(self.local_path):
@@ -357,6 +368,8 @@ class Location:
                     except OSError:
                         pass
             return total
+        if not self.can_list:
+            return None
         return int(_sync(self._root_store().getsize_prefix(self._prefix())))
 
     # -- writing ----------------------------------------------------------------------
@@ -396,7 +409,8 @@ class Location:
                 _sync(store.delete(k))
 
     def keys(self) -> list[str]:
-        """Every key below this location, relative to it (local: regular files)."""
+        """Every key below this location, relative to it (local: regular files); a
+        ValueError where keys cannot be listed (plain HTTP)."""
         if self.is_local:
             root = self.local_path
             out = []
@@ -404,6 +418,8 @@ class Location:
                 rel = os.path.relpath(here, root)
                 out += [f if rel == "." else f"{rel}/{f}".replace(os.sep, "/") for f in files]
             return sorted(out)
+        if not self.can_list:
+            raise ValueError(f"{self.url}: an HTTP server cannot list its keys")
         prefix = self._prefix()
         keys = _sync(_collect(lambda: self._root_store().list_prefix(prefix)))
         return sorted(k[len(prefix):] for k in keys)

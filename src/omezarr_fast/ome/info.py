@@ -88,7 +88,7 @@ def _array(path: Location) -> dict[str, Any]:
         "dtype": str(a.dtype), "chunks": list(a.chunks),
         "shards": list(a.shards) if a.shards is not None else None,
         "codecs": [_codec_text(c) for c in a.compressors],
-        "bytes": int(nbytes), "bytes_on_disk": disk,
+        "bytes": int(nbytes), "bytes_on_disk": disk,   # None: not listable (plain HTTP)
         "ratio": round(nbytes / disk, 2) if disk else None,
     }
 
@@ -225,6 +225,12 @@ def _plate(path: Location, plate: ngff.Plate) -> dict[str, Any]:
             "wells": wells}
 
 
+def _total(sizes) -> int | None:
+    """The sum, or None when a size is unknown (an HTTP server cannot list its objects)."""
+    sizes = list(sizes)
+    return None if any(n is None for n in sizes) else sum(sizes)
+
+
 def _size(n: int | None) -> str:
     if n is None:
         return "-"
@@ -258,7 +264,7 @@ def format_description(d: dict[str, Any], indent: str = "") -> str:
         if d.get("channels"):
             lines.append(f"{indent}  channels: {', '.join(str(c) for c in d['channels'])}")
         lines += _table(*_level_rows(d["levels"], with_path=True), indent + "  ")
-        total = sum(lv["bytes_on_disk"] for lv in d["levels"])
+        total = _total(lv["bytes_on_disk"] for lv in d["levels"])
         lines.append(f"{indent}  total on disk: {_size(total)}")
         for lab in d.get("labels", []):
             lines.append(format_description(lab, indent + "  "))
@@ -304,7 +310,7 @@ def _fields_table(fields, indent: str, with_well: bool) -> list[str]:
         "field", "acquisition", "axes", "levels", "shape (level 0 .. last)", "dtype", "chunks",
         "shards", "codecs", "on disk"]
     rows, errors = [], []
-    total = 0
+    total: int | None = 0
     for well, f in fields:
         img = f["image"]
         where = ([well] if with_well else []) + [
@@ -318,8 +324,8 @@ def _fields_table(fields, indent: str, with_well: bool) -> list[str]:
             continue
         first, last = levels[0], levels[-1]
         shapes = _tuple(first["shape"]) + ("" if len(levels) == 1 else f" .. {_tuple(last['shape'])}")
-        disk = sum(lv["bytes_on_disk"] for lv in levels)
-        total += disk
+        disk = _total(lv["bytes_on_disk"] for lv in levels)
+        total = _total([total, disk])
         rows.append(where + ["".join(a["name"] for a in img["axes"]), str(len(levels)), shapes,
                              first["dtype"], _tuple(first["chunks"]), _tuple(first["shards"]),
                              ",".join(first["codecs"]) or "none", _size(disk)])

@@ -68,11 +68,39 @@ def _walk(root: Location):
                 ngff.check_relative_path(ds.path, "multiscales.datasets.path")
                 axes_of[f"{rel}/{ds.path}" if rel else ds.path] = ms.axes
         yield rel, "group", None
-        dirs, files = here.entries()
+        dirs, files = here.entries() if here.can_list else _referenced(here, meta)
         for f in files:
             if f not in _V2_FILES:
                 yield (f"{rel}/{f}" if rel else f), "file", None
         stack.extend(f"{rel}/{d}" if rel else d for d in sorted(dirs, reverse=True))
+
+
+def _referenced(here: Location, meta) -> tuple[list[str], list[str]]:
+    """``(groups and arrays, files)`` below a group whose keys cannot be listed (plain HTTP):
+    what its OME metadata names (levels, labels, wells, fields, bioformats2raw series and
+    OME-XML)."""
+    dirs: list[str] = []
+    files: list[str] = []
+    if meta is not None:
+        for ms in meta.multiscales or []:
+            dirs += [ds.path for ds in ms.datasets]
+        if meta.multiscales and here.child("labels").is_node():
+            dirs.append("labels")
+        dirs += list(meta.labels or [])
+        if meta.plate is not None:
+            dirs += [w.path for w in meta.plate.wells]
+        if meta.well is not None:
+            dirs += [im.path for im in meta.well.images]
+        if meta.bioformats2raw_layout is not None:   # series 0, 1, ... (OME lists the same)
+            if here.child("OME").is_node():
+                dirs.append("OME")
+            i = 0
+            while here.child(str(i)).is_node():
+                dirs.append(str(i))
+                i += 1
+    if here.name == "OME" and here.exists_key("METADATA.ome.xml"):
+        files.append("METADATA.ome.xml")
+    return list(dict.fromkeys(dirs)), files
 
 
 def _per_array(spec, names, shape, base, what, rel):
