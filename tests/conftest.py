@@ -67,9 +67,10 @@ def s3_url(s3, proxy, request):
     """A fresh ``s3://`` prefix on the SeaweedFS server, reached through the counting proxy:
     ``.url``, ``.prefix`` (the key prefix as the proxy sees it) and ``.options`` (the
     storage_options that reach it: endpoint, anonymous)."""
+    import re
     import uuid
 
-    name = request.node.name[:40].replace("[", "-").replace("]", "")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:40]
     prefix = f"{name}-{uuid.uuid4().hex[:8]}"
     return SimpleNamespace(url=f"s3://{s3.bucket}/{prefix}", prefix=prefix, bucket=s3.bucket,
                            options={"endpoint": proxy.endpoint, "region": "us-east-1"},
