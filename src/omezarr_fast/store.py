@@ -323,22 +323,6 @@ class Location:
             (files if self.exists_key(name) else dirs).append(name)
         return dirs, files
 
-    def read_many(self, keys: list[str], max_size: int | None) -> list[bytes | None]:
-        """:meth:`read_bytes` of many keys; on object stores many requests in flight
-        (zarr's ``async.concurrency``)."""
-        if self.is_local:
-            return [self.read_bytes(k, max_size) for k in keys]
-        return _sync(_read_keys(self, keys, max_size))
-
-    def write_many(self, items: list[tuple[str, bytes]]) -> None:
-        """:meth:`write_bytes` of many keys, many in flight on object stores."""
-        self.require_writable()
-        if self.is_local:
-            for k, data in items:
-                self.write_bytes(k, data)
-            return
-        _sync(_write_keys(self, items))
-
     def validate(self, strict: bool = False) -> ngff.ValidationResult:
         """:func:`omezarr_fast.ngff.validate_path` of the hierarchy here, on any backend."""
         if self.is_local:
@@ -425,7 +409,8 @@ class Location:
         return sorted(k[len(prefix):] for k in keys)
 
     def copy_to(self, dst: Location) -> None:
-        """Copy every object here to ``dst`` as it is (no decoding), many in flight."""
+        """Copy every object here to ``dst`` as it is (no decoding), many in flight (the
+        store's own retries only; :mod:`omezarr_fast.ome.objects` adds the pipeline's)."""
         dst.require_writable()
         keys = self.keys()
         if self.is_local and dst.is_local:
@@ -470,63 +455,13 @@ def _store_name(store) -> str:
     return str(store).rstrip("/")
 
 
-def _limit():
-    import asyncio
-
-    import zarr
-
-    return asyncio.Semaphore(max(1, int(zarr.config.get("async.concurrency", 10))))
-
-
-async def _read_keys(loc: Location, keys: list[str], max_size: int | None) -> list[bytes | None]:
-    import asyncio
-
-    from zarr.core.buffer import default_buffer_prototype
-
-    limit = _limit()
-    proto = default_buffer_prototype()
-    store = loc._root_store()
-
-    async def one(key: str) -> bytes | None:
-        ngff.check_relative_path(key, "key")
-        async with limit:
-            buf = await store.get(loc._key(key), prototype=proto)
-        if buf is None:
-            return None
-        data = buf.to_bytes()
-        if max_size is not None and len(data) > max_size:
-            from omezarr_fast.errors import UnsafePathError
-
-            raise UnsafePathError(f"{loc.url}/{key} holds {len(data)} bytes, more than the "
-                                  f"{max_size} it may", f"{loc.url}/{key}")
-        return data
-
-    return list(await asyncio.gather(*(one(k) for k in keys)))
-
-
-async def _write_keys(loc: Location, items: list[tuple[str, bytes]]) -> None:
-    import asyncio
-
-    from zarr.core.buffer import default_buffer_prototype
-
-    limit = _limit()
-    proto = default_buffer_prototype()
-    store = loc._root_store()
-
-    async def one(key: str, data: bytes) -> None:
-        ngff.check_relative_path(key, "key")
-        async with limit:
-            await store.set(loc._key(key), proto.buffer.from_bytes(data))
-
-    await asyncio.gather(*(one(k, d) for k, d in items))
-
-
 async def _copy_keys(src: Location, dst: Location, keys: list[str]) -> None:
     import asyncio
 
+    import zarr
     from zarr.core.buffer import default_buffer_prototype
 
-    limit = _limit()
+    limit = asyncio.Semaphore(max(1, int(zarr.config.get("async.concurrency") or 10)))
     proto = default_buffer_prototype()
 
     async def one(key: str) -> None:

@@ -21,8 +21,7 @@ LAYOUT = {"axes": "zyx", "chunks": (8, 16, 16), "shards": (16, 32, 32), "scale":
 def tree(where, **kw) -> dict[str, bytes]:
     """Every object below a location, by key."""
     loc = location(where, **kw)
-    keys = loc.keys()
-    return dict(zip(keys, loc.read_many(keys, None)))
+    return {k: loc.read_bytes(k, None) for k in loc.keys()}
 
 
 def assert_same_tree(local, remote, options):

@@ -28,6 +28,7 @@ from omezarr_fast._version import __version__
 from omezarr_fast.config import enabled
 from omezarr_fast.downsample import METHODS, output_shape
 from omezarr_fast.inputs import InputError, normalize_unit
+from omezarr_fast.ome import objects
 from omezarr_fast.pyramid.layout import (
     codec_arguments,
     default_chunks,
@@ -657,7 +658,7 @@ def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, factors=No
         for ds in ms.datasets[1:]:
             target = root.child(ds.path)
             target.remove()
-            tmp.child(ds.path).move_to(target)
+            objects.move(tmp.child(ds.path), target)
     finally:
         remove_quietly(tmp)
     meta = img.metadata

@@ -25,6 +25,7 @@ from omezarr_fast._background import Background
 from omezarr_fast._util import progress as progress_display
 from omezarr_fast.config import enabled
 from omezarr_fast.native import ChunkCodec
+from omezarr_fast.ome import objects
 from omezarr_fast.pipeline.core import array_plan
 from omezarr_fast.pipeline.plan import v2_compressor_json
 from omezarr_fast.pyramid.layout import compressors, default_chunks, default_shards, level_layout
@@ -33,9 +34,6 @@ from omezarr_fast.store import Location, location
 __all__ = ["upgrade_path"]
 
 BLOCK_BYTES = 64 << 20
-# Encoded chunks copied per batch when no shards gather them (many requests in flight on
-# an object store, a bounded amount of memory).
-RAW_BATCH = 64
 _V2_FILES = (".zgroup", ".zattrs", ".zarray", ".zmetadata")
 
 
@@ -233,16 +231,16 @@ def _copy_raw(src: zarr.Array, src_loc: Location, dst: zarr.Array, dst_loc: Loca
         batch: list[tuple[int, ...]] = []
 
         def flush():
-            data = src_loc.read_many([src.metadata.encode_chunk_key(i) for i in batch], bound)
-            dst_loc.write_many([(dst.metadata.encode_chunk_key(i), d)
-                                for i, d in zip(batch, data) if d is not None])
+            data = objects.read(src_loc, [src.metadata.encode_chunk_key(i) for i in batch], bound)
+            objects.write(dst_loc, [(dst.metadata.encode_chunk_key(i), d)
+                                    for i, d in zip(batch, data) if d is not None])
             if bar is not None:
                 bar.advance(len(batch))
             batch.clear()
 
         for idx in np.ndindex(*grid):
             batch.append(idx)
-            if len(batch) == RAW_BATCH:
+            if len(batch) == objects.BATCH:
                 flush()
         if batch:
             flush()
@@ -253,12 +251,12 @@ def _copy_raw(src: zarr.Array, src_loc: Location, dst: zarr.Array, dst_loc: Loca
         inner = [tuple(a * p + i for a, p, i in zip(sidx, per, ii)) for ii in np.ndindex(*per)]
         inside = [all(i < g for i, g in zip(idx, grid)) for idx in inner]
         keys = [src.metadata.encode_chunk_key(idx) for idx, ok in zip(inner, inside) if ok]
-        got = iter(src_loc.read_many(keys, bound))
+        got = iter(objects.read(src_loc, keys, bound))
         # None: never written, the fill value, empty in the shard
         parts: list[bytes | None] = [next(got) if ok else None for ok in inside]
         shard = assemble(parts)
         if shard is not None:
-            dst_loc.write_bytes(dst.metadata.encode_chunk_key(sidx), shard)
+            objects.write(dst_loc, [(dst.metadata.encode_chunk_key(sidx), shard)])
         if bar is not None:
             bar.advance()
 
@@ -387,10 +385,8 @@ def _write(src_loc: Location, root: Location, groups, copies, plans, progress) -
     for rel, _ in groups:
         if rel:
             out.require_group(rel)
-    for rel in copies:
-        data = src_loc.read_bytes(rel, None)
-        if data is not None:
-            root.write_bytes(rel, data)
+    objects.write(root, [(rel, d) for rel, d in zip(copies, objects.read(src_loc, copies, None))
+                         if d is not None])
     total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
                 for _, arr, _, c, s, _, raw in plans)
     bar = progress_display(progress, total, "upgrading to OME-Zarr 0.5")
