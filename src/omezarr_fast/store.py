@@ -24,6 +24,8 @@ an array on one of our object stores opens its own store from it.
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import re
 import shutil
@@ -385,7 +387,7 @@ class Location:
                 p.unlink()
             return
         store = self._root_store()
-        if self.path:
+        if self.path or isinstance(store, LocationStore):   # ObjectStore: "" is the whole store
             _sync(store.delete_dir(self.path))
         else:
             keys = _sync(_collect(lambda: store.list_prefix("")))
@@ -484,9 +486,15 @@ async def _copy_keys(src: Location, dst: Location, keys: list[str]) -> None:
 # Listing calls take a function making the generator: some stores (obstore) start the
 # request when the generator is made, which must happen on zarr's event loop.
 async def _first(make):
-    async for item in make():
-        return item
-    return None
+    gen = make()
+    try:
+        async for item in gen:
+            return item
+        return None
+    finally:
+        # Closed here, on zarr's loop: a listing left open is finalized at exit, when the
+        # store's runtime may be gone (a crash, not an error).
+        await gen.aclose()
 
 
 async def _collect(make) -> list:
@@ -599,6 +607,16 @@ def _object_store(loc: Location):
 # Stores unpickled in this process, by description: the arrays of every task of a dask graph
 # share one store (and its connection pool) instead of opening one each.
 _REOPENED: dict[tuple, Any] = {}
+
+
+@atexit.register
+def _release() -> None:
+    """Drop the object stores nothing uses any more while the interpreter is whole: an
+    obstore client freed during interpreter shutdown (garbage in a reference cycle, or a
+    cached one) can abort the process after its work is done (seen in about one run in
+    ten of a command that read S3)."""
+    _REOPENED.clear()
+    gc.collect()
 
 
 def _reopen(loc: Location, read_only: bool):

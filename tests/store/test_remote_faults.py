@@ -41,8 +41,10 @@ def ome_metadata(url, opts) -> list[str]:
     found = []
     for key in loc.keys():
         if key.rsplit("/", 1)[-1] == "zarr.json":
-            attrs = json.loads(loc.read_bytes(key)).get("attributes", {})
-            if "ome" in attrs:
+            data = loc.read_bytes(key)
+            if data is None:   # listed while a delete was still landing
+                continue
+            if "ome" in json.loads(data).get("attributes", {}):
                 found.append(key)
     return found
 
