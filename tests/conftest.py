@@ -50,3 +50,28 @@ def ozp04(tmp_path_factory):
     from helpers.ome import write_ozp04
 
     return write_ozp04(tmp_path_factory.mktemp("up") / "ozp04.zarr")
+
+
+@pytest.fixture(scope="session")
+def http_server(tmp_path_factory):
+    """A read-only HTTP file server with Range support on 127.0.0.1 (tests/helpers/http_server.py)
+    serving a directory of its own: tests put what it should serve under ``http_server.root``."""
+    from helpers.http_server import RangeServer
+
+    with RangeServer(tmp_path_factory.mktemp("http-root")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def s3_url(s3, proxy, request):
+    """A fresh ``s3://`` prefix on the SeaweedFS server, reached through the counting proxy:
+    ``.url``, ``.prefix`` (the key prefix as the proxy sees it) and ``.options`` (the
+    storage_options that reach it: endpoint, anonymous)."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:40]
+    prefix = f"{name}-{uuid.uuid4().hex[:8]}"
+    return SimpleNamespace(url=f"s3://{s3.bucket}/{prefix}", prefix=prefix, bucket=s3.bucket,
+                           options={"endpoint": proxy.endpoint, "region": "us-east-1"},
+                           env={"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_REGION": "us-east-1"})

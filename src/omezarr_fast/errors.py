@@ -67,3 +67,13 @@ class UnsafePathError(ValueError):
     def __init__(self, message: str, path=None):
         super().__init__(message)
         self.path = path
+
+
+class ReadOnlyLocationError(PermissionError):
+    """A write to a location that cannot be written: an ``http://`` or ``https://`` URL
+    (read-only by nature) or a read-only store.  The message and ``.url`` name it."""
+
+    def __init__(self, url):
+        super().__init__(f"{url}: this location is read-only (http(s) URLs serve reads only); "
+                         "write to a path or an object store URL (s3://, gs://, az://)")
+        self.url = str(url)

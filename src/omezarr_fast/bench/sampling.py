@@ -15,6 +15,7 @@ from omezarr_fast.bench.errors import BenchError
 from omezarr_fast.inputs import InputError, open_file
 from omezarr_fast.pyramid.layout import halve_to_fit
 from omezarr_fast.samples import microscopy_with_labels
+from omezarr_fast.store import Location, location
 
 DEFAULT_CHUNK_BYTES = 1 << 20      # chunk shape guessed for inputs that have none
 DEFAULT_SAMPLE_BYTES = 16 << 20    # how much data the sampled chunks hold, at most
@@ -58,6 +59,9 @@ def open_input(path: str | None, level: int | None = None) -> Source:
         return Source(a, "built-in synthetic microscopy-like sample (uint16 c,z,y,x: "
                          "smooth structure + shot noise in channel 0, sparse labels in channel 1)",
                       (1, 16, 256, 256), synthetic=True)
+    loc = location(path)
+    if not loc.is_local:
+        return _open_remote(loc, level)
     try:
         opened = open_file(path)
     except InputError as e:
@@ -76,6 +80,35 @@ def open_input(path: str | None, level: int | None = None) -> Source:
     chunks = tuple(int(c) for c in array.chunks) if opened.format in ("zarr", "ome-zarr", "hdf5") and \
         getattr(array, "chunks", None) else None
     return Source(array, description, chunks)
+
+
+def _open_remote(loc: Location, level: int | None) -> Source:
+    """A zarr array or OME-Zarr image at a URL (files of other formats are read locally)."""
+    import zarr
+
+    from omezarr_fast import ngff
+    from omezarr_fast.config import enabled
+
+    try:
+        _fmt, node_type, attrs, _ = loc.node()
+    except FileNotFoundError:
+        raise BenchError(f"{loc}: no zarr array or OME-Zarr image there") from None
+    lv = level or 0
+    with enabled():
+        if node_type == "array":
+            if level is not None:
+                raise BenchError(f"--level applies to an OME-Zarr image group; {loc} is a zarr array")
+            array = zarr.open_array(loc.open(), mode="r")
+            return Source(array, f"{loc} (zarr)", tuple(int(c) for c in array.chunks))
+        meta = ngff.parse_attributes(attrs) if ngff.detect_version(attrs) else None
+        if meta is None or not meta.multiscales:
+            raise BenchError(f"{loc}: a zarr group without an OME-Zarr image")
+        datasets = meta.multiscales[0].datasets
+        if not 0 <= lv < len(datasets):
+            raise BenchError(f"--level {lv} is out of range: {loc} has levels 0..{len(datasets) - 1}")
+        array = zarr.open_array(loc.child(datasets[lv].path, "multiscales[0].datasets.path").open(),
+                                mode="r")
+    return Source(array, f"{loc} level {lv} (OME-Zarr)", tuple(int(c) for c in array.chunks))
 
 
 _ARTICLE = {"zarr": "a zarr array", "hdf5": "an HDF5 dataset", "npy": "a .npy file", "tiff": "a TIFF",

@@ -27,7 +27,8 @@ def register_bench(sub) -> None:
                f"  {PROG} bench --grid quick --time-budget 30",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", nargs="?", metavar="INPUT",
-                   help="zarr array, OME-Zarr image (level 0 or --level), .tif/.tiff, file.h5:/dataset, .npy")
+                   help="zarr array, OME-Zarr image (level 0 or --level; a directory or URL: s3://, gs://, "
+                        "az://, http(s)://), .tif/.tiff, file.h5:/dataset, .npy")
     p.add_argument("--level", type=int, help="pyramid level of an OME-Zarr image (default 0)")
     p.add_argument("--chunks", help="chunk shape to measure, e.g. 1,64,256,256 (default: the input's own "
                                     "chunks, else about 1 MiB)")

@@ -31,7 +31,8 @@ def register_convert(sub) -> None:
                f"  {PROG} convert data.h5:/raw out.ome.zarr --codec @recommended.json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT")
-    p.add_argument("output", metavar="OUTPUT")
+    p.add_argument("output", metavar="OUTPUT", help="a directory or an object store URL "
+                   "(s3://bucket/out.ome.zarr, gs://, az://; credentials from the environment)")
     p.add_argument("--series", type=int, metavar="N",
                    help="convert only series N (0-based) of a multi-series file, as a plain image")
     p.add_argument("--axes", help="the input's axis names in its own order when the file does not "

@@ -10,7 +10,8 @@ def register_info(sub) -> None:
         description="Describe an OME-Zarr image, label image, plate, well or bioformats2raw container "
                     "(or a plain zarr array): every level's shape, dtype, chunks, shards, codecs, bytes "
                     "on disk and compression ratio, and the labels inside.")
-    p.add_argument("path", metavar="PATH", help="OME-Zarr group or zarr array directory")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group or zarr array: a directory or a URL "
+                   "(s3://, gs://, az://, http(s)://)")
     p.add_argument("--json", action="store_true", help="print the description as JSON")
     p.set_defaults(func=cmd_info)
 

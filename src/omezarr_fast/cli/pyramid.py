@@ -10,7 +10,8 @@ def register_pyramid(sub) -> None:
         description="Replace every level but 0 of the image at PATH with a pyramid streamed from "
                     "level 0 (to add levels, change the method or fix a broken pyramid). Level 0, "
                     "omero metadata and labels are kept.")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="the image: a directory or an object store URL "
+                   "(s3://, gs://, az://)")
     pyramid_options(p)
     p.set_defaults(func=cmd_pyramid)
 

@@ -20,8 +20,8 @@ def register_upgrade(sub) -> None:
                f"  {PROG} upgrade old.ome.zarr new.ome.zarr --chunks auto --shards auto\n"
                f"  {PROG} upgrade plate.zarr plate05.zarr --chunks y=256,x=256 --shards y=2048,x=2048",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("src", metavar="SRC")
-    p.add_argument("dst", metavar="DST")
+    p.add_argument("src", metavar="SRC", help="a directory or URL (s3://, gs://, az://, http(s)://)")
+    p.add_argument("dst", metavar="DST", help="a directory or object store URL (s3://, gs://, az://)")
     p.add_argument("--chunks", type=layout_arg, metavar="auto|C,..|AXIS=C,..",
                    help="new inner chunks (default: keep each array's)")
     p.add_argument("--shards", type=layout_arg, metavar="auto|S,..|AXIS=S,..",

@@ -13,7 +13,8 @@ def register_validate(sub) -> None:
                     "against the 0.4/0.5 specification: the JSON schemas' rules plus the semantic "
                     "rules of the spec text. Exit status 0 when valid, 1 when not, 2 when PATH "
                     "cannot be read.")
-    p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs)")
+    p.add_argument("path", metavar="PATH", help="OME-Zarr group directory (or its zarr.json/.zattrs) "
+                   "or URL (s3://, gs://, az://, http(s)://)")
     p.add_argument("--strict", action="store_true",
                    help="also fail where the official strict schemas do (a multiscale's name, type and "
                         "metadata, label colors, plate and acquisition names, 0.4 versions); other "
@@ -26,13 +27,13 @@ def register_validate(sub) -> None:
 
 def cmd_validate(args) -> int:
     import json
-    import os
 
-    from omezarr_fast.ngff import validate_path
+    from omezarr_fast.ome.info import validate_hierarchy
 
-    if not os.path.exists(args.path):
-        raise UserError(f"{args.path}: no such file or directory")
-    result = validate_path(args.path, strict=args.strict)
+    try:
+        result = validate_hierarchy(args.path, strict=args.strict)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
     if args.json:
         print(json.dumps(result.to_json()))
         return 0 if result.valid else 1

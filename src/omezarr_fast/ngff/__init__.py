@@ -29,12 +29,13 @@ from .attributes import (
     read_attributes,
     read_metadata,
     read_node,
+    read_node_with,
     series_attributes,
     well_attributes,
 )
 from .axes import SPACE_UNITS, TIME_UNITS, Axis, make_axes, unit_scale
 from .errors import NgffError
-from .hierarchy import validate_path
+from .hierarchy import validate_path, validate_store
 from .labels import ImageLabel, LabelColor, build_image_label
 from .multiscales import Dataset, Multiscale, build_multiscale, method_metadata
 from .omero import Channel, Omero, Window, build_omero
@@ -53,7 +54,7 @@ __all__ = [
     "build_plate", "build_well", "check_relative_path", "detect_version", "image_attributes",
     "label_image_attributes", "labels_attributes", "make_axes", "method_metadata",
     "parse_attributes", "plate_attributes", "pyramid_transforms", "read_attributes",
-    "read_metadata", "read_node", "series_attributes", "unit_scale", "upgrade_attributes", "validate",
-    "validate_path", "well_attributes",
+    "read_metadata", "read_node", "read_node_with", "series_attributes", "unit_scale",
+    "upgrade_attributes", "validate", "validate_path", "validate_store", "well_attributes",
 ]
 

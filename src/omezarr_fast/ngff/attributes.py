@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,31 +224,59 @@ def read_node(path: str | os.PathLike[str]) -> tuple[int, str, dict[str, Any], d
     ``FileNotFoundError`` if neither is there.
     """
     p = os.fspath(path)
-    v3 = os.path.join(p, "zarr.json")
-    if os.path.isfile(v3):
-        meta = read_json(v3)
+
+    def get(name: str) -> bytes | None:
+        f = os.path.join(p, name)
+        if not os.path.isfile(f):
+            return None
+        with open(f, "rb") as fh:
+            return fh.read()
+
+    return read_node_with(get, p, sep=os.sep)
+
+
+def _parse_json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as e:
+        raise NgffError("", f"{where}: not valid JSON ({e})") from None
+
+
+def read_node_with(get: Callable[[str], bytes | None], where: str,
+                   sep: str = "/") -> tuple[int, str, dict[str, Any], dict[str, Any]]:
+    """:func:`read_node` for a node in any store: ``get(name)`` returns the bytes of the
+    node's metadata document ``name`` ("zarr.json", ".zattrs", ...) or None when it is
+    missing; ``where`` names the node in messages."""
+    def doc(name: str) -> tuple[str, Any] | None:
+        data = get(name)
+        return None if data is None else (f"{where}{sep}{name}", data)
+
+    v3 = doc("zarr.json")
+    if v3 is not None:
+        name, data = v3
+        meta = _parse_json(data, name)
         if not isinstance(meta, dict):
-            raise NgffError("", f"{v3}: not a JSON object")
+            raise NgffError("", f"{name}: not a JSON object")
         attrs = meta.get("attributes", {})
         if not isinstance(attrs, dict):
-            raise NgffError("attributes", f"{v3}: attributes must be an object")
+            raise NgffError("attributes", f"{name}: attributes must be an object")
         if meta.get("zarr_format") != 3:
-            raise NgffError("zarr_format", f"{v3}: must be 3, got {meta.get('zarr_format')!r}")
+            raise NgffError("zarr_format", f"{name}: must be 3, got {meta.get('zarr_format')!r}")
         return 3, str(meta.get("node_type")), attrs, meta
-    zattrs = os.path.join(p, ".zattrs")
-    attrs = read_json(zattrs) if os.path.isfile(zattrs) else {}
+    zattrs = doc(".zattrs")
+    attrs = _parse_json(zattrs[1], zattrs[0]) if zattrs is not None else {}
     if not isinstance(attrs, dict):
-        raise NgffError("", f"{zattrs}: not a JSON object")
-    for name, node_type in ((".zarray", "array"), (".zgroup", "group")):
-        f = os.path.join(p, name)
-        if os.path.isfile(f):
-            meta = read_json(f)
+        raise NgffError("", f"{zattrs[0]}: not a JSON object")
+    for fname, node_type in ((".zarray", "array"), (".zgroup", "group")):
+        got = doc(fname)
+        if got is not None:
+            meta = _parse_json(got[1], got[0])
             if not isinstance(meta, dict):
-                raise NgffError("", f"{f}: not a JSON object")
+                raise NgffError("", f"{got[0]}: not a JSON object")
             return 2, node_type, attrs, meta
-    if os.path.isfile(zattrs):
+    if zattrs is not None:
         return 2, "group", attrs, {}
-    raise FileNotFoundError(f"no zarr metadata (zarr.json, .zgroup, .zarray) in {p}")
+    raise FileNotFoundError(f"no zarr metadata (zarr.json, .zgroup, .zarray) in {where}")
 
 
 def read_attributes(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -7,11 +7,11 @@ bioformats2raw series. No chunk is ever read.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .attributes import VERSIONS, OmeAttributes, detect_version, read_node
+from .attributes import VERSIONS, OmeAttributes, detect_version, read_node, read_node_with
 from .errors import NgffError, join_path
 from .validate import Problem, ValidationResult, is_int, validate
 
@@ -43,9 +43,14 @@ def _array_info(zarr_format: int, meta: Mapping[str, Any]) -> _Array:
 
 
 class _Walker:
-    def __init__(self, root: str, strict: bool):
+    """Walks a hierarchy on disk (``get`` None) or in a store: ``get(key)`` returns the
+    bytes of a "/"-separated key below the root, or None when it is missing."""
+
+    def __init__(self, root: str, strict: bool,
+                 get: Callable[[str], bytes | None] | None = None):
         self.root = root
-        self.real_root = os.path.realpath(root)
+        self.get = get
+        self.real_root = os.path.realpath(root) if get is None else root
         self.strict = strict
         self.result = ValidationResult()
 
@@ -63,7 +68,33 @@ class _Walker:
     def fs(self, node: str) -> str:
         return os.path.join(self.root, *node.split("/")) if node else self.root
 
+    def read_node(self, node: str) -> tuple[int, str, dict, dict]:
+        if self.get is None:
+            return read_node(self.fs(node))
+        get = self.get
+        return read_node_with(lambda name: get(f"{node}/{name}" if node else name),
+                              f"{self.root}/{node}" if node else self.root)
+
+    def is_node(self, node: str) -> bool:
+        """Whether ``node`` is there: a directory on disk; metadata in a store."""
+        if self.get is None:
+            return os.path.isdir(self.fs(node))
+        return any(self.get(f"{node}/{n}" if node else n) is not None
+                   for n in ("zarr.json", ".zgroup", ".zarray", ".zattrs"))
+
     def read(self, node: str, field_path: str, parent: str) -> tuple[int, str, dict, dict] | None:
+        if self.get is not None:   # store keys are checked lexically (check_relative_path)
+            try:
+                return self.read_node(node)
+            except FileNotFoundError:
+                if node:
+                    self.err(parent, field_path, f"{node!r} not found")
+                else:
+                    self.err("", "", f"{self.root}: no zarr metadata (zarr.json, .zgroup, "
+                                     ".zarray or .zattrs)")
+            except NgffError as e:
+                self.err(node, e.path, e.message)
+            return None
         # metadata paths are checked lexically before we get here; this catches symlinks,
         # of the node or of the metadata files in it (omezarr_fast.safepath's rule)
         node_dir = self.fs(node)
@@ -190,7 +221,7 @@ class _Walker:
             self.label_vs_image(node, ms0, levels[0], parent_levels, ns)
         self.omero_vs_channels(node, model, ms0, levels[0], ns)
         labels_node = f"{node}/labels" if node else "labels"
-        if parent_levels is None and os.path.isdir(self.fs(labels_node)):
+        if parent_levels is None and self.is_node(labels_node):
             got = self.group(labels_node, "", node, expect=version)
             if got is None:
                 return
@@ -222,7 +253,7 @@ class _Walker:
         for k in range(len(parts)):
             node = f"{base}/{'/'.join(parts[:k + 1])}"
             try:
-                attrs = read_node(self.fs(node))[2]
+                attrs = self.read_node(node)[2]
             except (FileNotFoundError, NgffError):
                 continue
             if detect_version(attrs) is not None:
@@ -296,7 +327,7 @@ class _Walker:
     def bf2raw(self, node: str, version: str) -> None:
         ome_node = f"{node}/OME" if node else "OME"
         series = None
-        if os.path.isdir(self.fs(ome_node)):
+        if self.is_node(ome_node):
             got = self.group(ome_node, "", node, expect=version)
             if got is not None and got[0].series is not None:
                 series = got[0].series
@@ -307,7 +338,7 @@ class _Walker:
                           expect=version)
             return
         i = 0
-        while os.path.isdir(self.fs(f"{node}/{i}" if node else str(i))):
+        while self.is_node(f"{node}/{i}" if node else str(i)):
             self.walk(f"{node}/{i}" if node else str(i), "", node, expect=version)
             i += 1
         if i == 0:
@@ -327,5 +358,16 @@ def validate_path(path: str | os.PathLike[str], strict: bool = False) -> Validat
     if os.path.basename(root) in ("zarr.json", ".zattrs", ".zgroup") and os.path.isfile(root):
         root = os.path.dirname(root) or "."
     walker = _Walker(root, strict)
+    walker.walk()
+    return walker.result
+
+
+def validate_store(get: Callable[[str], bytes | None], name: str,
+                   strict: bool = False) -> ValidationResult:
+    """:func:`validate_path` for a hierarchy in any store: ``get(key)`` returns the bytes
+    stored at a "/"-separated key below the hierarchy's root (None when missing); ``name``
+    says where it is in messages (its URL).  Every key asked for comes from metadata paths
+    that passed :func:`omezarr_fast.ngff.check_relative_path`."""
+    walker = _Walker(name, strict, get)
     walker.walk()
     return walker.result

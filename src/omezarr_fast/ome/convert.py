@@ -25,7 +25,6 @@ while writing removes the output.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ from omezarr_fast.inputs import (
 )
 from omezarr_fast.inputs.mapped import streamed
 from omezarr_fast.ngff.omero import DEFAULT_COLORS
-from omezarr_fast.ome.image import ImagePlan, check_color, open_image, plan_image
+from omezarr_fast.ome.image import ImagePlan, check_color, open_image, plan_image, remove_quietly
 from omezarr_fast.ome.labels import (
     LabelPlan,
     LabelTarget,
@@ -54,6 +53,7 @@ from omezarr_fast.ome.labels import (
     plan_copied_labels,
     plan_labels,
 )
+from omezarr_fast.store import Location, location
 
 __all__ = ["ConvertResult", "convert"]
 
@@ -61,7 +61,7 @@ __all__ = ["ConvertResult", "convert"]
 @dataclass
 class ConvertResult:
     """What :func:`convert` wrote."""
-    path: Path
+    path: Any                         # a Path for a directory; the URL (or StorePath) otherwise
     layout: str                       # "image", "bioformats2raw" or "plate"
     images: list[str]                 # image group paths relative to ``path`` ("" = path itself)
     labels: list[str] = field(default_factory=list)
@@ -282,7 +282,7 @@ def convert(source, output, *, series: int | None = None, axes=None, dataset=Non
             channel_colors=None, labels=None, copy_labels: bool = True, chunks=None,
             shards=None, codec="zstd", clevel=None, levels=None, min_size=None,
             method="mean", factors=None, version="0.5", overwrite=False,
-            progress=None) -> ConvertResult:
+            progress=None, storage_options=None) -> ConvertResult:
     """Convert an image file to OME-Zarr at ``output`` (see the module docstring for the
     layouts); returns a :class:`ConvertResult`.
 
@@ -302,8 +302,12 @@ def convert(source, output, *, series: int | None = None, axes=None, dataset=Non
         as for :func:`omezarr_fast.write_image` (applied to every image).
     overwrite: replace an existing ``output`` (otherwise OutputExistsError, a
         FileExistsError, before any reading).
+    output, storage_options: a directory, a URL (``s3://bucket/out.ome.zarr``: a local file
+        converted straight into an object store) or a zarr store; see
+        :func:`omezarr_fast.write_image`.
     """
-    out = Path(output)
+    out = location(output, storage_options=storage_options).rooted()
+    out.require_writable()
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
     if version not in ("0.4", "0.5"):
@@ -321,7 +325,7 @@ def convert(source, output, *, series: int | None = None, axes=None, dataset=Non
         opened.close()
 
 
-def _convert(opened: InputFile, out: Path, *, series, overwrite, progress, opts) -> ConvertResult:
+def _convert(opened: InputFile, out: Location, *, series, overwrite, progress, opts) -> ConvertResult:
     images = opened.images
     if series is not None:
         if not 0 <= int(series) < len(images):
@@ -363,17 +367,13 @@ def _convert(opened: InputFile, out: Path, *, series, overwrite, progress, opts)
     notes = [f"{im.source}: {n}" for im in images for n in im.notes]
 
     # Nothing was written so far; from here on a failure removes the output.
-    if out.exists():
-        if out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out)
-        else:
-            out.unlink()
+    out.remove()
     try:
         _write(opened, out, jobs, layout, root_attrs, well_attrs, opts["version"], progress)
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        remove_quietly(out)
         raise
-    return ConvertResult(out, layout, [j.rel for j in jobs],
+    return ConvertResult(out.public(), layout, [j.rel for j in jobs],
                          [p.name for j in jobs for p in j.labels], notes)
 
 
@@ -387,7 +387,7 @@ def _merged(a: dict, b: dict) -> dict:
     return out
 
 
-def _write(opened, out: Path, jobs, layout, root_attrs, well_attrs, version, progress) -> None:
+def _write(opened, out: Location, jobs, layout, root_attrs, well_attrs, version, progress) -> None:
     zarr_format = 3 if version == "0.5" else 2
     if layout == "image":
         job = jobs[0]
@@ -396,12 +396,12 @@ def _write(opened, out: Path, jobs, layout, root_attrs, well_attrs, version, pro
             lp.write(out, progress=progress)
         return
     with enabled():
-        root = zarr.open_group(str(out), mode="w-", zarr_format=zarr_format)
+        root = zarr.open_group(out.open(), mode="w-", zarr_format=zarr_format)
         for job in jobs:
             parent = root
             for part in job.rel.split("/")[:-1]:
                 parent = parent.require_group(part)
-            job.plan.write(job.data, out / job.rel, progress=progress,
+            job.plan.write(job.data, out.child(job.rel), progress=progress,
                            source_chunks=job.source_chunks)
         for w, attrs in well_attrs.items():
             root[w].attrs.update(attrs)
@@ -411,6 +411,6 @@ def _write(opened, out: Path, jobs, layout, root_attrs, well_attrs, version, pro
                 ome.attrs.update(ngff.series_attributes([j.rel for j in jobs], version=version))
             if opened.ome_xml is not None:
                 # The original document, unchanged (bioformats2raw's METADATA.ome.xml).
-                (out / "OME" / "METADATA.ome.xml").write_text(opened.ome_xml, encoding="utf-8")
+                out.write_bytes("OME/METADATA.ome.xml", opened.ome_xml.encode("utf-8"))
         # The root last: an interrupted conversion does not look like a finished one.
         root.attrs.update(root_attrs)

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import copy
 import math
-import shutil
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
 
-from omezarr_fast import ngff, safepath
-from omezarr_fast._util import prepare_path
+from omezarr_fast import ngff
 from omezarr_fast._version import __version__
 from omezarr_fast.config import enabled
 from omezarr_fast.downsample import METHODS, output_shape
 from omezarr_fast.inputs import InputError, normalize_unit
+from omezarr_fast.ome import objects
 from omezarr_fast.pyramid.layout import (
     codec_arguments,
     default_chunks,
@@ -40,6 +38,7 @@ from omezarr_fast.pyramid.layout import (
 )
 from omezarr_fast.pyramid.levels import write_levels
 from omezarr_fast.pyramid.sources import as_source
+from omezarr_fast.store import Location, location
 
 __all__ = ["ChannelRange", "Image", "ImagePlan", "check_color", "image_factors", "image_layout",
            "image_level_factors", "open_image", "plan_factors", "plan_image", "rebuild_pyramid",
@@ -291,8 +290,14 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
                 chunks=None, shards=None, codec="zstd", clevel=None, levels=None,
                 min_size=None, method="mean", factors=None, name=None, channel_names=None,
                 channel_colors=None, omero=None, attributes=None, version="0.5",
-                overwrite=False, progress=None, client=None, source_chunks=None):
+                overwrite=False, progress=None, client=None, source_chunks=None,
+                storage_options=None):
     """Write ``data`` as an OME-Zarr multiscale image at ``path``; returns the path.
+
+    path: a directory, a URL (``s3://bucket/image.ome.zarr``, ``gs://``, ``az://``,
+        ``file://``; see :mod:`omezarr_fast.store`) or a zarr Store/StorePath; returned as
+        a Path for a directory, as given otherwise. ``storage_options``: for a URL, options
+        of its object store (region, endpoint, credentials).
 
     data: numpy array, dask array, zarr array or any array-like with shape, dtype and
         slicing (read once, block by block), ndim 2-5, axes in NGFF order.
@@ -337,20 +342,30 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         the read blocks then follow so that none is decoded twice.
 
     Everything is checked before the first byte is written; a write that fails half-way
-    removes what it wrote.
+    removes what it wrote (the OME metadata is written last, so what a failed removal
+    leaves behind does not look like an image).
     """
     plan = plan_image(data, axes=axes, scale=scale, units=units, translation=translation,
                       chunks=chunks, shards=shards, codec=codec, clevel=clevel, levels=levels,
                       min_size=min_size, method=method, factors=factors, name=name,
                       channel_names=channel_names, channel_colors=channel_colors, omero=omero,
                       attributes=attributes, version=version)
-    path = prepare_path(path, overwrite)
+    loc = location(path, storage_options=storage_options)
+    loc.prepare(overwrite)
     try:
-        plan.write(data, path, progress=progress, client=client, source_chunks=source_chunks)
+        plan.write(data, loc, progress=progress, client=client, source_chunks=source_chunks)
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_quietly(loc)
         raise
-    return path
+    return loc.public()
+
+
+def remove_quietly(loc: Location) -> None:
+    """Remove a failed write's output; a failure to remove (the store went away) must not
+    hide the error that made the write fail.  The OME metadata is written last, so what
+    stays behind does not look like an image."""
+    with suppress(Exception):
+        loc.remove()
 
 
 class ImagePlan:
@@ -369,13 +384,17 @@ class ImagePlan:
         return len(self.steps) + 1
 
     def write(self, data, path, *, progress=None, client=None, source_chunks=None) -> None:
+        """Write the image at ``path`` (a location, see :func:`omezarr_fast.store.location`),
+        which must be empty."""
+        loc = location(path)
+        loc.require_writable()
         zarr_format = 3 if self.version == "0.5" else 2
         ranges = None
         if self.omero_auto:
             nc = self.shape[self.caxis] if self.caxis is not None else 1
             ranges = ChannelRange(self.caxis, nc)
         with enabled():
-            group = zarr.open_group(str(path), mode="w-", zarr_format=zarr_format)
+            group = zarr.open_group(loc.open(), mode="w-", zarr_format=zarr_format)
             arrays = write_levels(group, data, names=self.names, factors=self.steps,
                                   nlevels=self.nlevels, chunks=self.chunks, unit=self.unit,
                                   compressors=None, codecs=self.codec_kw, method=self.method,
@@ -482,7 +501,9 @@ class Image:
     """An OME-Zarr multiscale image opened by :func:`open_image`."""
 
     def __init__(self, path, attributes, metadata, levels):
-        self.path = Path(path)
+        self.location: Location = location(path)
+        # A Path for a local image (as always), the URL or StorePath otherwise.
+        self.path = self.location.public()
         self.attributes: dict[str, Any] = attributes
         self.metadata: ngff.OmeAttributes = metadata
         self.multiscale: ngff.Multiscale = metadata.multiscales[0]
@@ -502,25 +523,27 @@ class Image:
 
     @property
     def labels(self) -> list[str]:
-        p = self.path / "labels"
-        if not p.is_dir():
+        p = self.location.child("labels")
+        if not p.is_node():
             return []
         try:
-            safepath.check_node(self.path, p)
-            return list(ngff.read_metadata(p).labels or [])
+            p.check()
+            return list(p.metadata().labels or [])
         except (ValueError, OSError):
             return []
 
     def label(self, name: str) -> Image:
         if name not in self.labels:
             raise KeyError(f"no label image {name!r} in {self.path} (have {self.labels})")
-        safepath.check_node(self.path, self.path / "labels" / name)
-        return open_image(self.path / "labels" / name)
+        lab = self.location.child("labels").child(name, "labels")
+        lab.check()
+        return open_image(lab)
 
     def to_dask(self, level: int = 0):
         """Level ``level`` as a dask array with one task per shard (per chunk for 0.4),
         each reading through omezarr_fast's pipeline (the zarr array pickles with it,
-        so this holds in worker processes too)."""
+        so this holds in worker processes too; an object store pickles as its location,
+        and each worker opens its own)."""
         import dask.array as da
         from dask.base import tokenize
 
@@ -533,27 +556,45 @@ class Image:
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(a.shape) for a in self.levels)
-        return f"Image({str(self.path)!r}, axes={''.join(self.axes)!r}, levels=[{shapes}])"
+        return f"Image({self.location.url!r}, axes={''.join(self.axes)!r}, levels=[{shapes}])"
 
 
-def open_image(path, *, validate: bool = True) -> Image:
+def open_image(path, *, validate: bool = True, storage_options=None) -> Image:
     """Open an OME-Zarr 0.4/0.5 image: metadata parsed (and validated unless
-    ``validate=False``), levels as zarr arrays reading through omezarr_fast's pipeline."""
-    path = Path(path)
-    safepath.check_node(path, path)
-    attrs = ngff.read_attributes(path)
+    ``validate=False``), levels as zarr arrays reading through omezarr_fast's pipeline.
+
+    path: a directory, a URL (``s3://``, ``gs://``, ``az://``, ``http(s)://``, ``file://``)
+    or a zarr Store/StorePath; ``storage_options`` for a URL's object store."""
+    loc = location(path, storage_options=storage_options).rooted()
+    loc.check()
+    attrs = loc.attributes()
     if validate:
         ngff.validate(attrs).raise_for_errors()
     meta = ngff.parse_attributes(attrs)
     if not meta.multiscales:
-        raise ValueError(f"{path}: not a multiscale image (no 'multiscales' metadata)")
+        raise ValueError(f"{loc.url}: not a multiscale image (no 'multiscales' metadata)")
     ms = meta.multiscales[0]
+    version = ngff.detect_version(attrs)
+    # The format is known from the version: zarr then asks for one metadata document per
+    # level, not each format's (a request each on an object store).
+    zarr_format = {"0.4": 2}.get(version, 3) if version else None
     levels = []
     with enabled():
-        for ds in ms.datasets:
-            safepath.check_node(path, path / ds.path)
-            levels.append(zarr.open_array(str(path / ds.path), mode="r"))
-    return Image(path, attrs, meta, levels)
+        for i, ds in enumerate(ms.datasets):
+            level = loc.child(ds.path, f"multiscales[0].datasets[{i}].path")
+            level.check()
+            levels.append(_open_level(level, zarr_format))
+    return Image(loc, attrs, meta, levels)
+
+
+def _open_level(level: Location, zarr_format: int | None) -> zarr.Array:
+    try:
+        return zarr.open_array(level.open(), mode="r", zarr_format=zarr_format)
+    except (FileNotFoundError, ValueError, KeyError):
+        if zarr_format is None:
+            raise
+        # Not in the version's format (an odd image, opened unvalidated): let zarr look.
+        return zarr.open_array(level.open(), mode="r")
 
 
 def image_layout(img: Image) -> dict[str, Any]:
@@ -572,7 +613,7 @@ def image_layout(img: Image) -> dict[str, Any]:
 
 
 def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, factors=None,
-                    codec="zstd", clevel=None, progress=None) -> Image:
+                    codec="zstd", clevel=None, progress=None, storage_options=None) -> Image:
     """Replace every level but 0 of the image at ``path`` with a new pyramid built from
     level 0 (streamed); the level-0 array and other metadata (omero) stay. Label images
     get the same number of levels and factors (with their own method, mode by default).
@@ -582,17 +623,19 @@ def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, factors=No
     else write_image's default.
 
     Level 0 is streamed into a temporary image next to ``path`` too (then dropped): the
-    cost of reusing the writer unchanged."""
-    img = open_image(path)
-    root = Path(path)
+    cost of reusing the writer unchanged.  ``path``: a directory, URL or zarr store (see
+    :func:`open_image`)."""
+    root = location(path, storage_options=storage_options).rooted()
+    root.require_writable()
+    img = open_image(root)
     level0 = img.levels[0]
     is_label = img.metadata.image_label is not None
     fallback = "mode" if is_label else "mean"
     if method is None:
         method = img.multiscale.type if img.multiscale.type in METHODS else fallback
-    tmp = root.parent / f".{root.name}.pyramid-tmp"
+    tmp = root.sibling(f".{root.name}.pyramid-tmp")
     if tmp.exists():
-        shutil.rmtree(tmp)
+        tmp.remove()
     shards = level0.shards if getattr(level0, "shards", None) is not None else None
     if factors is None and len(img.levels) > 1:
         with suppress(ValueError):  # a broken pyramid: rebuild with the default factors
@@ -608,27 +651,27 @@ def rebuild_pyramid(path, *, levels=None, min_size=None, method=None, factors=No
         new = open_image(tmp)
         new_factors = image_level_factors(new.multiscale, [a.shape for a in new.levels])
         # Old levels out, new ones in; level 0 is kept as it was.
-        for ds in img.multiscale.datasets[1:]:
-            shutil.rmtree(root / ds.path, ignore_errors=True)
+        for i, ds in enumerate(img.multiscale.datasets[1:], 1):
+            root.child(ds.path, f"multiscales[0].datasets[{i}].path").remove()
         ms = new.multiscale
         ms.datasets[0].path = img.multiscale.datasets[0].path
         for ds in ms.datasets[1:]:
-            target = root / ds.path
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.move(str(tmp / ds.path), str(target))
+            target = root.child(ds.path)
+            target.remove()
+            objects.move(tmp.child(ds.path), target)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_quietly(tmp)
     meta = img.metadata
     meta.multiscales = [ms] + list(meta.multiscales[1:])
     attrs = meta.to_dict(img.version)
     ngff.validate(attrs, version=img.version).raise_for_errors()
     with enabled():
-        group = zarr.open_group(str(root), mode="r+")
+        group = zarr.open_group(root.open(), mode="r+")
         group.attrs.put(attrs)
     if not is_label:
         for name in img.labels:
-            rebuild_pyramid(root / "labels" / name, factors=new_factors or None,
+            rebuild_pyramid(root.child("labels").child(name, "labels"),
+                            factors=new_factors or None,
                             levels=1 if not new_factors else None, codec=codec, clevel=clevel,
                             progress=progress)
     return open_image(root)

@@ -1,28 +1,27 @@
 """Describe an OME-Zarr hierarchy (or a plain zarr array): what ``omezarr-fast info`` prints."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import zarr
 
-from omezarr_fast import ngff, safepath
+from omezarr_fast import ngff
 from omezarr_fast.errors import UnsafePathError
+from omezarr_fast.store import Location, location
 
-__all__ = ["describe", "format_description"]
+__all__ = ["describe", "format_description", "validate_hierarchy"]
 
 
-def _disk_bytes(path: Path) -> int:
-    """Bytes of the files under one array directory."""
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.stat(os.path.join(root, f), follow_symlinks=False).st_size
-            except OSError:
-                pass
-    return total
+def validate_hierarchy(path, *, strict: bool = False, storage_options=None) -> ngff.ValidationResult:
+    """:func:`omezarr_fast.ngff.validate_path` of the hierarchy at ``path``: a directory (or
+    its zarr.json/.zattrs), a URL or a zarr store (see :func:`omezarr_fast.open_image`).
+    Only JSON metadata is read; FileNotFoundError when nothing is there."""
+    loc = location(path, storage_options=storage_options)
+    if loc.is_local:
+        if not loc.local_path.exists():
+            raise FileNotFoundError(f"{loc}: no such file or directory")
+        return ngff.validate_path(loc.local_path, strict=strict)
+    return loc.validate(strict=strict)
 
 
 def _codec_text(c: Any) -> str:
@@ -45,17 +44,20 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _zarr_children(path: Path) -> list[str]:
-    """Names of the zarr groups and arrays directly inside ``path``."""
-    try:
-        entries = sorted(path.iterdir())
-    except OSError:
-        return []
-    return [p.name for p in entries if p.is_dir() and any(
-        (p / f).is_file() for f in ("zarr.json", ".zarray", ".zgroup"))]
+def _zarr_children(path: Location) -> list[str]:
+    """Names of the zarr groups and arrays directly inside ``path`` (the first few)."""
+    out = []
+    for name in path.children()[:16]:
+        try:
+            child = path.child(name)
+        except ValueError:
+            continue
+        if any(child.exists_key(f) for f in ("zarr.json", ".zarray", ".zgroup")):
+            out.append(name)
+    return out
 
 
-def _holding(path: Path) -> str:
+def _holding(path: Location) -> str:
     children = _zarr_children(path)
     if not children:
         return ""
@@ -63,37 +65,37 @@ def _holding(path: Path) -> str:
     return f"; it holds {shown} (an interrupted write?)"
 
 
-def _node(path: Path) -> tuple[int, str, dict[str, Any]]:
+def _node(path: Location) -> tuple[int, str, dict[str, Any]]:
     """``(zarr_format, node_type, attributes)`` from the JSON metadata alone, or a ValueError
     that says in one line what is there instead."""
     try:
-        zarr_format, node_type, attrs, _ = ngff.read_node(path)
+        zarr_format, node_type, attrs, _ = path.node()
     except FileNotFoundError:
         raise ValueError(f"{path}: no zarr metadata (zarr.json, .zgroup or .zarray)"
                          f"{_holding(path)}") from None
     return zarr_format, node_type, attrs
 
 
-def _array(path: Path) -> dict[str, Any]:
+def _array(path: Location) -> dict[str, Any]:
     try:
-        a = zarr.open_array(str(path), mode="r")
+        a = zarr.open_array(path.open(), mode="r")
     except Exception as e:  # noqa: BLE001 -- zarr raises pydantic, KeyError, ValueError, ...
         raise ValueError(f"{path}: zarr cannot open the array: {_first_line(e)}") from None
     nbytes = a.nbytes
-    disk = _disk_bytes(path)
+    disk = path.size()
     return {
         "path": str(path), "zarr_format": a.metadata.zarr_format, "shape": list(a.shape),
         "dtype": str(a.dtype), "chunks": list(a.chunks),
         "shards": list(a.shards) if a.shards is not None else None,
         "codecs": [_codec_text(c) for c in a.compressors],
-        "bytes": int(nbytes), "bytes_on_disk": disk,
+        "bytes": int(nbytes), "bytes_on_disk": disk,   # None: not listable (plain HTTP)
         "ratio": round(nbytes / disk, 2) if disk else None,
     }
 
 
-def _level(root: Path, path: Path, index: int, ds: ngff.Dataset) -> dict[str, Any]:
-    lpath = path / ds.path
-    safepath.check_node(root, lpath)
+def _level(path: Location, index: int, ds: ngff.Dataset) -> dict[str, Any]:
+    lpath = path.child(ds.path, f"multiscales[0].datasets[{index}].path")
+    lpath.check()
     if not lpath.exists():
         raise ValueError(f"{path}: level {index} ({ds.path!r}) is in the metadata but not on "
                          "disk (an interrupted write?)")
@@ -107,37 +109,41 @@ def _level(root: Path, path: Path, index: int, ds: ngff.Dataset) -> dict[str, An
     return level
 
 
-def _part(root: Path, path: Path) -> dict[str, Any]:
+def _part(path: Location) -> dict[str, Any]:
     """The description of a node inside the one asked about (a label, a plate's field): a
     broken one is reported in place instead of hiding everything else. A path that leads
     out of the root is refused outright, as everywhere (safepath)."""
     try:
-        return _describe(root, path)
+        return _describe(path)
     except UnsafePathError:
         raise
     except (ValueError, OSError) as e:
         return {"path": str(path), "kind": "error", "error": _first_line(e)}
 
 
-def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A JSON-able description of the node at ``path`` and what it contains.
+def describe(path, *, storage_options=None) -> dict[str, Any]:
+    """A JSON-able description of the node at ``path`` (a directory, URL or zarr store, see
+    :func:`omezarr_fast.open_image`) and what it contains.
 
     Raises FileNotFoundError when nothing is at ``path``, UnsafePathError when something
     it references resolves outside it, and a one-line ValueError when what is there cannot
     be described (no zarr metadata, invalid JSON, unparsable OME metadata, a level missing
     on disk). A broken label image or plate field is described as an error in place.
     """
-    path = Path(path)
-    if path.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray") and path.is_file():
-        path = path.parent
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or directory")
-    return _describe(path, path)
+    loc = location(path, storage_options=storage_options)
+    if loc.is_local:
+        p = loc.local_path
+        if p.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray") and p.is_file():
+            loc = location(p.parent)
+    loc = loc.rooted()
+    if not loc.exists():
+        raise FileNotFoundError(f"{loc}: no such file or directory")
+    return _describe(loc)
 
 
-def _describe(root: Path, path: Path) -> dict[str, Any]:
-    """describe() of ``path``, every file opened checked to lie inside ``root``."""
-    safepath.check_node(root, path)
+def _describe(path: Location) -> dict[str, Any]:
+    """describe() of ``path``, every file opened checked to lie inside its root."""
+    path.check()
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     _zarr_format, node_type, attrs = _node(path)
@@ -157,39 +163,41 @@ def _describe(root: Path, path: Path) -> dict[str, Any]:
         out["name"] = ms.name
         out["axes"] = [{"name": a.name, "type": a.type, "unit": a.unit} for a in ms.axes]
         out["method"] = ms.type
-        out["levels"] = [_level(root, path, i, ds) for i, ds in enumerate(ms.datasets)]
+        out["levels"] = [_level(path, i, ds) for i, ds in enumerate(ms.datasets)]
         if meta.omero is not None:
             out["channels"] = [c.label for c in meta.omero.channels]
-        lp = path / "labels"
-        if lp.is_dir():
-            safepath.check_node(root, lp)
+        lp = path.child("labels")
+        if lp.is_node():
+            lp.check()
             try:
-                names = ngff.read_metadata(lp).labels or []
+                names = lp.metadata().labels or []
             except (ValueError, OSError):
                 names = []
-            out["labels"] = [_part(root, lp / n) for n in names]
+            out["labels"] = [_part(lp.child(n, "labels")) for n in names]
     elif meta.plate is not None:
-        out.update(_plate(root, path, meta.plate))
+        out.update(_plate(path, meta.plate))
     elif meta.well is not None:
         out["kind"] = "well"
         out["fields"] = [{"path": im.path, "acquisition": im.acquisition,
-                          "image": _part(root, path / im.path)} for im in meta.well.images]
+                          "image": _part(path.child(im.path, "well.images.path"))}
+                         for im in meta.well.images]
     elif meta.labels is not None:
         out["kind"] = "labels"
         out["labels"] = list(meta.labels)
     elif meta.bioformats2raw_layout is not None:
         out["kind"] = "bioformats2raw"
         try:
-            safepath.check_node(root, path / "OME")
-            out["series"] = list(ngff.read_metadata(path / "OME").series or [])
+            ome = path.child("OME")
+            ome.check()
+            out["series"] = list(ome.metadata().series or [])
         except (ValueError, OSError):
-            out["series"] = [p.name for p in sorted(path.iterdir()) if p.name.isdigit()]
+            out["series"] = [n for n in path.children() if n.isdigit()]
     else:
         out["kind"] = "group"
     return out
 
 
-def _plate(root: Path, path: Path, plate: ngff.Plate) -> dict[str, Any]:
+def _plate(path: Location, plate: ngff.Plate) -> dict[str, Any]:
     """A plate: its rows, columns and acquisitions, and every well's fields with their images."""
     wells = []
     for w in plate.wells:
@@ -197,10 +205,10 @@ def _plate(root: Path, path: Path, plate: ngff.Plate) -> dict[str, Any]:
                                 if w.row_index < len(plate.rows) else None,
                                 "column": plate.columns[w.column_index]
                                 if w.column_index < len(plate.columns) else None}
-        wpath = path / w.path
-        safepath.check_node(root, wpath)
+        wpath = path.child(w.path, "plate.wells.path")
+        wpath.check()
         try:
-            images = ngff.read_metadata(wpath).well
+            images = wpath.metadata().well
             if images is None:
                 raise ValueError("no 'well' metadata")
         except (ValueError, OSError) as e:
@@ -208,12 +216,19 @@ def _plate(root: Path, path: Path, plate: ngff.Plate) -> dict[str, Any]:
             wells.append(well)
             continue
         well["fields"] = [{"path": im.path, "acquisition": im.acquisition,
-                           "image": _part(root, wpath / im.path)} for im in images.images]
+                           "image": _part(wpath.child(im.path, "well.images.path"))}
+                          for im in images.images]
         wells.append(well)
     return {"kind": "plate", "name": plate.name, "rows": list(plate.rows),
             "columns": list(plate.columns), "field_count": plate.field_count,
             "acquisitions": [dict(a) for a in plate.acquisitions or [] if isinstance(a, dict)],
             "wells": wells}
+
+
+def _total(sizes) -> int | None:
+    """The sum, or None when a size is unknown (an HTTP server cannot list its objects)."""
+    sizes = list(sizes)
+    return None if any(n is None for n in sizes) else sum(sizes)
 
 
 def _size(n: int | None) -> str:
@@ -249,7 +264,7 @@ def format_description(d: dict[str, Any], indent: str = "") -> str:
         if d.get("channels"):
             lines.append(f"{indent}  channels: {', '.join(str(c) for c in d['channels'])}")
         lines += _table(*_level_rows(d["levels"], with_path=True), indent + "  ")
-        total = sum(lv["bytes_on_disk"] for lv in d["levels"])
+        total = _total(lv["bytes_on_disk"] for lv in d["levels"])
         lines.append(f"{indent}  total on disk: {_size(total)}")
         for lab in d.get("labels", []):
             lines.append(format_description(lab, indent + "  "))
@@ -295,7 +310,7 @@ def _fields_table(fields, indent: str, with_well: bool) -> list[str]:
         "field", "acquisition", "axes", "levels", "shape (level 0 .. last)", "dtype", "chunks",
         "shards", "codecs", "on disk"]
     rows, errors = [], []
-    total = 0
+    total: int | None = 0
     for well, f in fields:
         img = f["image"]
         where = ([well] if with_well else []) + [
@@ -309,8 +324,8 @@ def _fields_table(fields, indent: str, with_well: bool) -> list[str]:
             continue
         first, last = levels[0], levels[-1]
         shapes = _tuple(first["shape"]) + ("" if len(levels) == 1 else f" .. {_tuple(last['shape'])}")
-        disk = sum(lv["bytes_on_disk"] for lv in levels)
-        total += disk
+        disk = _total(lv["bytes_on_disk"] for lv in levels)
+        total = _total([total, disk])
         rows.append(where + ["".join(a["name"] for a in img["axes"]), str(len(levels)), shapes,
                              first["dtype"], _tuple(first["chunks"]), _tuple(first["shards"]),
                              ",".join(first["codecs"]) or "none", _size(disk)])

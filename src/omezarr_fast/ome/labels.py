@@ -2,25 +2,24 @@
 copy an image's labels to a new image, or open label images from files."""
 from __future__ import annotations
 
-import shutil
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import zarr
 
 from omezarr_fast import ngff
-from omezarr_fast._util import prepare_path
 from omezarr_fast._version import __version__
 from omezarr_fast.config import enabled
 from omezarr_fast.downsample import METHODS
 from omezarr_fast.inputs import open_file, to_ngff_order, with_leading_axes
-from omezarr_fast.ome.image import Image, ImagePlan, image_level_factors, open_image
+from omezarr_fast.ome.image import Image, ImagePlan, image_level_factors, open_image, remove_quietly
 from omezarr_fast.pyramid.factors import level_shapes
 from omezarr_fast.pyramid.layout import codec_arguments, default_chunks, default_shards
 from omezarr_fast.pyramid.levels import write_levels
 from omezarr_fast.pyramid.sources import as_source
+from omezarr_fast.store import location
 
 __all__ = ["LabelPlan", "LabelTarget", "check_label_shape", "copy_labels", "open_label_source",
            "plan_copied_labels", "plan_labels", "write_labels"]
@@ -67,21 +66,26 @@ class LabelPlan:
     version: str
     attrs: dict
 
-    def write(self, image_path, *, overwrite=False, progress=None, client=None) -> Path:
-        root = Path(image_path)
+    def write(self, image_path, *, overwrite=False, progress=None, client=None):
+        """Write under the image at ``image_path`` (a location); returns the label image's
+        location as :meth:`omezarr_fast.store.Location.public` gives it."""
+        root = location(image_path)
+        root.require_writable()
         zarr_format = 3 if self.version == "0.5" else 2
         with enabled():
-            labels_group_path = root / "labels"
+            labels_group = root.child("labels")
             existing: list[str] = []
-            if labels_group_path.exists():
+            if labels_group.exists():
                 try:
-                    existing = list(ngff.read_metadata(labels_group_path).labels or [])
+                    labels_group.check()
+                    existing = list(labels_group.metadata().labels or [])
                 except (ValueError, OSError):
                     existing = []
-                lg = zarr.open_group(str(labels_group_path), mode="a", zarr_format=zarr_format)
+                lg = zarr.open_group(labels_group.open(), mode="a", zarr_format=zarr_format)
             else:
-                lg = zarr.open_group(str(labels_group_path), mode="w-", zarr_format=zarr_format)
-            target = prepare_path(labels_group_path / self.name, overwrite)
+                lg = zarr.open_group(labels_group.open(), mode="w-", zarr_format=zarr_format)
+            target = labels_group.child(self.name, "name")
+            target.prepare(overwrite)
             group = lg.create_group(self.name)
             try:
                 write_levels(group, self.data, names=self.names, factors=self.steps,
@@ -90,11 +94,11 @@ class LabelPlan:
                              zarr_format=zarr_format, progress=progress, client=client)
                 group.attrs.update(self.attrs)
             except BaseException:
-                shutil.rmtree(target, ignore_errors=True)
+                remove_quietly(target)
                 raise
             names = existing + ([self.name] if self.name not in existing else [])
             lg.attrs.update(ngff.labels_attributes(names, version=self.version))
-        return root / "labels" / self.name
+        return target.public()
 
 
 def check_label_shape(shape, image_shape, what="labels") -> int:
@@ -153,7 +157,7 @@ def plan_labels(labels, target: LabelTarget, name, *, colors=None, properties=No
 
 def write_labels(labels, image_path, name, *, colors=None, properties=None, method="mode",
                  chunks=None, shards=None, codec="zstd", clevel=None, overwrite=False,
-                 progress=None, image_label=None, client=None):
+                 progress=None, image_label=None, client=None, storage_options=None):
     """Write ``labels`` (integer array shaped like the image's level 0, or 1 on axes
     such as "c"; missing leading axes are added as 1) as label image ``name`` under
     ``image_path/labels``, with the image's levels and factors (mode by default).
@@ -163,12 +167,15 @@ def write_labels(labels, image_path, name, *, colors=None, properties=None, meth
         JSON dict, e.g. copied from another label image) instead of colors/properties.
     codec: as for :func:`write_image` (a name or a zarr codec chain).
     client: as for :func:`write_image`.
+    image_path, storage_options: a directory, URL or zarr store (see :func:`open_image`).
     """
-    img = open_image(image_path)
+    root = location(image_path, storage_options=storage_options).rooted()
+    root.require_writable()
+    img = open_image(root)
     plan = plan_labels(labels, LabelTarget.of_image(img), name, colors=colors,
                        properties=properties, method=method, chunks=chunks, shards=shards,
                        codec=codec, clevel=clevel, image_label=image_label)
-    return plan.write(image_path, overwrite=overwrite, progress=progress, client=client)
+    return plan.write(root, overwrite=overwrite, progress=progress, client=client)
 
 
 def plan_copied_labels(source: Image, target: LabelTarget, *, names=None, codec="zstd",
@@ -190,8 +197,8 @@ def plan_copied_labels(source: Image, target: LabelTarget, *, names=None, codec=
     return plans
 
 
-def copy_labels(source: Image | str | Path, image_path, *, names=None, codec="zstd",
-                clevel=None, overwrite=False, progress=None) -> list[str]:
+def copy_labels(source, image_path, *, names=None, codec="zstd", clevel=None, overwrite=False,
+                progress=None, storage_options=None) -> list[str]:
     """Write the label images of ``source`` (an OME-Zarr 0.4/0.5 image) under the image at
     ``image_path``, in that image's version, with as many levels as it has.
 
@@ -199,13 +206,17 @@ def copy_labels(source: Image | str | Path, image_path, *, names=None, codec="zs
     downsampling method (mode unless it names another of ours); level 0 is streamed from
     the source label and the pyramid rebuilt to match the new image. Returns the names
     copied (``names`` to pick some; default all). Every label is checked before the
-    first is written.
+    first is written. ``source`` and ``image_path``: an Image, a directory, URL or zarr
+    store (``storage_options`` apply to both URLs).
     """
-    img = source if isinstance(source, Image) else open_image(source)
-    plans = plan_copied_labels(img, LabelTarget.of_image(open_image(image_path)), names=names,
+    img = source if isinstance(source, Image) else \
+        open_image(source, storage_options=storage_options)
+    root = location(image_path, storage_options=storage_options).rooted()
+    root.require_writable()
+    plans = plan_copied_labels(img, LabelTarget.of_image(open_image(root)), names=names,
                                codec=codec, clevel=clevel)
     for plan in plans:
-        plan.write(image_path, overwrite=overwrite, progress=progress)
+        plan.write(root, overwrite=overwrite, progress=progress)
     return [p.name for p in plans]
 
 
@@ -214,14 +225,14 @@ def open_label_source(path):
     level 0 and ``image-label``), or anything :func:`omezarr_fast.inputs.open_file` reads
     (TIFF, ``file.h5:/dataset``, ``.npy``, a zarr array), its axes in NGFF order when the
     file names them."""
-    p = Path(path)
-    if p.is_dir():
+    loc = location(path) if isinstance(path, (str, os.PathLike)) else None
+    if loc is not None and loc.is_node():
         try:
-            attrs = ngff.read_attributes(p)
+            attrs = loc.attributes()
         except (ValueError, OSError):
             attrs = {}
         if ngff.detect_version(attrs):
-            img = open_image(p)
+            img = open_image(loc)
             return img.levels[0], img.metadata.image_label
     opened = open_file(str(path))
     if len(opened.images) != 1:

@@ -11,15 +11,14 @@ plate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import zarr
 
-from omezarr_fast import ngff, safepath
-from omezarr_fast._util import prepare_path
+from omezarr_fast import ngff
 from omezarr_fast.config import enabled
-from omezarr_fast.ome.image import Image, open_image, write_image
+from omezarr_fast.ome.image import Image, open_image, remove_quietly, write_image
+from omezarr_fast.store import location
 
 __all__ = ["Plate", "open_plate", "write_plate"]
 
@@ -58,7 +57,7 @@ def write_plate(path, images: Mapping[Any, Any], *, rows: Sequence[str] | None =
                 acquisitions: Sequence[Mapping[str, Any]] | None = None,
                 field_acquisitions: Mapping[Any, Sequence[int]] | None = None,
                 version: str = "0.5", overwrite: bool = False, progress=None,
-                **image_options) -> Path:
+                storage_options=None, **image_options):
     """Write an HCS plate at ``path``; returns the path (open it with
     :func:`omezarr_fast.open_plate`).
 
@@ -76,6 +75,8 @@ def write_plate(path, images: Mapping[Any, Any], *, rows: Sequence[str] | None =
     version: "0.5" (zarr v3) or "0.4" (zarr v2).
     overwrite: replace an existing ``path`` (otherwise FileExistsError).
     progress: as in write_image (one bar per field).
+    path, storage_options: a directory, URL or zarr store (see :func:`omezarr_fast.write_image`);
+        a write that fails removes what it wrote.
     image_options: any other :func:`omezarr_fast.write_image` keyword (axes, scale, units,
         chunks, shards, codec, levels, factors, method, channel_names, ...), applied to
         every field.
@@ -144,27 +145,34 @@ def write_plate(path, images: Mapping[Any, Any], *, rows: Sequence[str] | None =
         well_attrs[rc] = ngff.well_attributes(well, version=version)
         ngff.validate(well_attrs[rc], version=version).raise_for_errors()
 
-    root = prepare_path(path, overwrite)
+    root = location(path, storage_options=storage_options).rooted()
+    root.prepare(overwrite)
     zarr_format = 3 if version == "0.5" else 2
-    with enabled():
-        group = zarr.open_group(str(root), mode="w-", zarr_format=zarr_format)
-        for r in dict.fromkeys(r for r, _ in order):
-            group.create_group(r)
-        for rc in order:
-            wg = group[rc[0]].create_group(rc[1])
-            for i, data in enumerate(wells[rc]):
-                write_image(data, root / rc[0] / rc[1] / str(i), version=version,
-                            progress=progress, **image_options)
-            wg.attrs.update(well_attrs[rc])
-        group.attrs.update(plate_attrs)
-    return root
+    try:
+        with enabled():
+            group = zarr.open_group(root.open(), mode="w-", zarr_format=zarr_format)
+            for r in dict.fromkeys(r for r, _ in order):
+                group.create_group(r)
+            for rc in order:
+                wg = group[rc[0]].create_group(rc[1])
+                well = root.child(f"{rc[0]}/{rc[1]}", "images")
+                for i, data in enumerate(wells[rc]):
+                    write_image(data, well.child(str(i)), version=version,
+                                progress=progress, **image_options)
+                wg.attrs.update(well_attrs[rc])
+            group.attrs.update(plate_attrs)
+    except BaseException:
+        remove_quietly(root)
+        raise
+    return root.public()
 
 
 class Plate:
     """An HCS plate opened by :func:`open_plate`: ``plate`` metadata, wells by row/column."""
 
     def __init__(self, path, metadata):
-        self.path = Path(path)
+        self.location = location(path)
+        self.path = self.location.public()
         self.metadata: ngff.OmeAttributes = metadata
         self.plate: ngff.Plate = metadata.plate
 
@@ -186,10 +194,11 @@ class Plate:
         path = f"{row}/{column}"
         if path not in self.wells:
             raise KeyError(f"no well {path!r} in {self.path} (have {self.wells})")
-        safepath.check_node(self.path, self.path / path)
-        well = ngff.read_metadata(self.path / path).well
+        loc = self.location.child(path, "plate.wells.path")
+        loc.check()
+        well = loc.metadata().well
         if well is None:
-            raise ValueError(f"{self.path / path}: no 'well' metadata")
+            raise ValueError(f"{loc.url}: no 'well' metadata")
         return [im.path for im in well.images]
 
     def image(self, row: str, column: str, field: int = 0) -> Image:
@@ -197,20 +206,25 @@ class Plate:
         fields = self.fields(row, column)
         if not 0 <= field < len(fields):
             raise IndexError(f"well {row}/{column} has fields 0..{len(fields) - 1}, not {field}")
-        safepath.check_node(self.path, self.path / row / column / fields[field])
-        return open_image(self.path / row / column / fields[field])
+        loc = self.location.child(f"{row}/{column}", "plate.wells.path").child(
+            fields[field], "well.images.path")
+        loc.check()
+        return open_image(loc)
 
     def __repr__(self) -> str:
-        return f"Plate({str(self.path)!r}, {len(self.rows)}x{len(self.columns)}, wells={len(self.wells)})"
+        return f"Plate({self.location.url!r}, {len(self.rows)}x{len(self.columns)}, wells={len(self.wells)})"
 
 
-def open_plate(path, *, validate: bool = True) -> Plate:
-    """Open an OME-Zarr HCS plate (metadata parsed and, unless ``validate=False``, validated)."""
-    path = Path(path)
-    attrs = ngff.read_attributes(path)
+def open_plate(path, *, validate: bool = True, storage_options=None) -> Plate:
+    """Open an OME-Zarr HCS plate (metadata parsed and, unless ``validate=False``, validated).
+
+    path: a directory, URL or zarr store (see :func:`omezarr_fast.open_image`)."""
+    loc = location(path, storage_options=storage_options).rooted()
+    loc.check()
+    attrs = loc.attributes()
     if validate:
         ngff.validate(attrs).raise_for_errors()
     meta = ngff.parse_attributes(attrs)
     if meta.plate is None:
-        raise ValueError(f"{path}: not a plate (no 'plate' metadata)")
-    return Plate(path, meta)
+        raise ValueError(f"{loc.url}: not a plate (no 'plate' metadata)")
+    return Plate(loc, meta)

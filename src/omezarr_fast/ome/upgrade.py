@@ -15,24 +15,21 @@ at a few blocks whatever the image size.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import zarr
 
-from omezarr_fast import ngff, safepath
+from omezarr_fast import ngff
 from omezarr_fast._background import Background
-from omezarr_fast._util import prepare_path
 from omezarr_fast._util import progress as progress_display
 from omezarr_fast.config import enabled
 from omezarr_fast.native import ChunkCodec
-from omezarr_fast.ngff.attributes import read_json
+from omezarr_fast.ome import objects
 from omezarr_fast.pipeline.core import array_plan
 from omezarr_fast.pipeline.plan import v2_compressor_json
 from omezarr_fast.pyramid.layout import compressors, default_chunks, default_shards, level_layout
+from omezarr_fast.store import Location, location
 
 __all__ = ["upgrade_path"]
 
@@ -40,7 +37,7 @@ BLOCK_BYTES = 64 << 20
 _V2_FILES = (".zgroup", ".zattrs", ".zarray", ".zmetadata")
 
 
-def _walk(root: Path):
+def _walk(root: Location):
     """(relative path, kind, axes or None) of every zarr node under ``root``, parents first.
 
     kind is "group", "array" or "file" (a plain file inside a group, such as
@@ -50,38 +47,58 @@ def _walk(root: Path):
     stack = [""]
     while stack:
         rel = stack.pop()
-        here = root / rel if rel else root
-        safepath.check_node(root, here)
-        if (here / "zarr.json").is_file():
+        here = root.child(rel) if rel else root
+        here.check()
+        if here.exists_key("zarr.json"):
             raise ValueError(f"{here}: a zarr v3 node; the source must be OME-Zarr 0.4 (zarr v2)")
-        if (here / ".zarray").is_file():
+        if here.exists_key(".zarray"):
             yield rel, "array", axes_of.get(rel)
             continue
-        if not ((here / ".zgroup").is_file() or (here / ".zattrs").is_file()):
+        if not (here.exists_key(".zgroup") or here.exists_key(".zattrs")):
             continue
-        attrs = ngff.read_attributes(here)
+        attrs = here.attributes()
         if ngff.detect_version(attrs) not in (None, "0.4"):
             raise ValueError(f"{here}: OME-Zarr {ngff.detect_version(attrs)} metadata; "
                              "the source must be OME-Zarr 0.4")
         meta = ngff.parse_attributes(attrs) if ngff.detect_version(attrs) else None
         for ms in (meta.multiscales or []) if meta else []:
             for ds in ms.datasets:
+                ngff.check_relative_path(ds.path, "multiscales.datasets.path")
                 axes_of[f"{rel}/{ds.path}" if rel else ds.path] = ms.axes
         yield rel, "group", None
-        children = []
-        files = []
-        with os.scandir(here) as it:
-            for entry in it:
-                child = f"{rel}/{entry.name}" if rel else entry.name
-                if entry.is_symlink():  # not followed, but one that leads out is an error
-                    safepath.check_inside(root, entry.path)
-                if entry.is_dir(follow_symlinks=False):
-                    children.append(child)
-                elif entry.is_file(follow_symlinks=False) and entry.name not in _V2_FILES:
-                    files.append(child)
-        for f in sorted(files):
-            yield f, "file", None
-        stack.extend(sorted(children, reverse=True))
+        dirs, files = here.entries() if here.can_list else _referenced(here, meta)
+        for f in files:
+            if f not in _V2_FILES:
+                yield (f"{rel}/{f}" if rel else f), "file", None
+        stack.extend(f"{rel}/{d}" if rel else d for d in sorted(dirs, reverse=True))
+
+
+def _referenced(here: Location, meta) -> tuple[list[str], list[str]]:
+    """``(groups and arrays, files)`` below a group whose keys cannot be listed (plain HTTP):
+    what its OME metadata names (levels, labels, wells, fields, bioformats2raw series and
+    OME-XML)."""
+    dirs: list[str] = []
+    files: list[str] = []
+    if meta is not None:
+        for ms in meta.multiscales or []:
+            dirs += [ds.path for ds in ms.datasets]
+        if meta.multiscales and here.child("labels").is_node():
+            dirs.append("labels")
+        dirs += list(meta.labels or [])
+        if meta.plate is not None:
+            dirs += [w.path for w in meta.plate.wells]
+        if meta.well is not None:
+            dirs += [im.path for im in meta.well.images]
+        if meta.bioformats2raw_layout is not None:   # series 0, 1, ... (OME lists the same)
+            if here.child("OME").is_node():
+                dirs.append("OME")
+            i = 0
+            while here.child(str(i)).is_node():
+                dirs.append(str(i))
+                i += 1
+    if here.name == "OME" and here.exists_key("METADATA.ome.xml"):
+        files.append("METADATA.ome.xml")
+    return list(dict.fromkeys(dirs)), files
 
 
 def _per_array(spec, names, shape, base, what, rel):
@@ -200,44 +217,46 @@ def _kept_codec(zarray: Mapping, dtype: np.dtype):
     return compressors("zstd", None, 3), False
 
 
-def _copy_raw(src: zarr.Array, src_dir: Path, dst: zarr.Array, dst_dir: Path, bar) -> None:
+def _copy_raw(src: zarr.Array, src_loc: Location, dst: zarr.Array, dst_loc: Location, bar) -> None:
     """Copy the encoded chunks of ``src`` (v2) into ``dst`` (v3, same chunks and codec)
-    without decoding them: chunk files as they are, or gathered into shards by the
-    shard assembler of ``dst``'s native plan (:func:`_assembler`)."""
+    without decoding them: chunk objects as they are, or gathered into shards by the
+    shard assembler of ``dst``'s native plan (:func:`_assembler`).  Through the store API,
+    so between any two locations; many requests in flight on object stores."""
     shape, chunks = tuple(src.shape), tuple(src.chunks)
     grid = [-(-n // c) for n, c in zip(shape, chunks)]
     shards = dst.shards
-    # Chunk files open under safepath's rule, refused above what a chunk can hold.
+    # Chunks are read under safepath's rule (local), refused above what a chunk can hold.
     bound = ChunkCodec([c.to_dict() for c in dst.compressors], chunks, src.dtype).read_bound
     if shards is None:
-        for idx in np.ndindex(*grid):
-            f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
-            if f is not None:
-                out = dst_dir / dst.metadata.encode_chunk_key(idx)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with f, open(out, "wb") as g:
-                    shutil.copyfileobj(f, g)
+        batch: list[tuple[int, ...]] = []
+
+        def flush():
+            data = objects.read(src_loc, [src.metadata.encode_chunk_key(i) for i in batch], bound)
+            objects.write(dst_loc, [(dst.metadata.encode_chunk_key(i), d)
+                                    for i, d in zip(batch, data) if d is not None])
             if bar is not None:
-                bar.advance()
+                bar.advance(len(batch))
+            batch.clear()
+
+        for idx in np.ndindex(*grid):
+            batch.append(idx)
+            if len(batch) == objects.BATCH:
+                flush()
+        if batch:
+            flush()
         return
     assemble = _assembler(dst)
     per = [s // c for s, c in zip(shards, chunks)]
     for sidx in np.ndindex(*[-(-n // s) for n, s in zip(shape, shards)]):
-        parts: list[bytes | None] = []
-        for inner in np.ndindex(*per):
-            idx = tuple(a * p + i for a, p, i in zip(sidx, per, inner))
-            data = None
-            if all(i < g for i, g in zip(idx, grid)):
-                f = safepath.open_file(src_dir, src_dir / src.metadata.encode_chunk_key(idx), bound)
-                if f is not None:  # None: never written, the fill value, empty in the shard
-                    with f:
-                        data = f.read()
-            parts.append(data)
+        inner = [tuple(a * p + i for a, p, i in zip(sidx, per, ii)) for ii in np.ndindex(*per)]
+        inside = [all(i < g for i, g in zip(idx, grid)) for idx in inner]
+        keys = [src.metadata.encode_chunk_key(idx) for idx, ok in zip(inner, inside) if ok]
+        got = iter(objects.read(src_loc, keys, bound))
+        # None: never written, the fill value, empty in the shard
+        parts: list[bytes | None] = [next(got) if ok else None for ok in inside]
         shard = assemble(parts)
         if shard is not None:
-            out = dst_dir / dst.metadata.encode_chunk_key(sidx)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(shard)
+            objects.write(dst_loc, [(dst.metadata.encode_chunk_key(sidx), shard)])
         if bar is not None:
             bar.advance()
 
@@ -259,7 +278,7 @@ def _raw_units(arr: zarr.Array, shards) -> int:
 
 
 def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=None,
-                 overwrite=False, validate=True, progress=None) -> Path:
+                 overwrite=False, validate=True, progress=None, storage_options=None):
     """Rewrite the OME-Zarr 0.4 hierarchy at ``src`` as OME-Zarr 0.5 at ``dst``; returns
     ``dst``. Pyramid levels are copied as they are (no downsampling).
 
@@ -280,32 +299,38 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
     validate: check ``src`` with :func:`omezarr_fast.ngff.validate_path` first (errors, not
         warnings, stop the upgrade before anything is written) and ``dst`` at the end.
     progress: None = a progress bar on a terminal, True/False to force.
+    src, dst, storage_options: directories, URLs or zarr stores (see
+        :func:`omezarr_fast.open_image`), e.g. a local 0.4 image upgraded straight into S3;
+        ``storage_options`` apply to both URLs.
     """
-    src_path, dst_path = Path(src), Path(dst)
-    if not src_path.is_dir():
+    src_loc = location(src, storage_options=storage_options).rooted()
+    dst_loc = location(dst, storage_options=storage_options).rooted()
+    src_path = src_loc.url
+    if src_loc.is_local and not src_loc.local_path.is_dir() or \
+            not src_loc.is_local and not src_loc.exists():
         raise FileNotFoundError(f"{src_path}: no such directory")
     try:
-        attrs = ngff.read_attributes(src_path)
+        attrs = src_loc.attributes()
     except FileNotFoundError:
         raise ValueError(f"{src_path}: not a zarr group (no .zgroup/.zattrs)") from None
     version = ngff.detect_version(attrs)
     if version != "0.4":
         found = "no OME-Zarr metadata" if version is None else f"OME-Zarr {version}"
         raise ValueError(f"{src_path}: can only upgrade OME-Zarr 0.4, found {found}")
-    real_src, real_dst = src_path.resolve(), dst_path.resolve()
-    if real_dst == real_src or real_src in real_dst.parents or real_dst in real_src.parents:
-        raise ValueError(f"dst {dst_path} must not be src or lie inside or above it")
+    if _overlap(src_loc, dst_loc):
+        raise ValueError(f"dst {dst_loc} must not be src or lie inside or above it")
+    dst_loc.require_writable()
     for name, spec in (("chunks", chunks), ("shards", shards)):
         if isinstance(spec, str) and spec != "auto":
             raise ValueError(f"{name} must be None, 'auto', a sequence or a mapping, got {spec!r}")
     if validate:
-        res = ngff.validate_path(src_path)
+        res = src_loc.validate()
         if not res:
             raise ValueError(f"{src_path} is not valid OME-Zarr 0.4: "
                              f"{res.message.splitlines()[0]}")
     keep = codec == "keep"
     chosen = None if keep else compressors(codec, clevel, 3)
-    nodes = list(_walk(src_path))
+    nodes = list(_walk(src_loc))
 
     # Everything that can fail on the input is worked out before dst is created.
     plans = []
@@ -313,58 +338,76 @@ def upgrade_path(src, dst, *, chunks=None, shards=None, codec="keep", clevel=Non
     copies = []
     with enabled():
         for rel, kind, axes in nodes:
-            here = src_path / rel if rel else src_path
+            here = src_loc.child(rel) if rel else src_loc
             if kind == "file":
                 copies.append(rel)
                 continue
             if kind == "group":
-                a = ngff.read_attributes(here)
+                a = here.attributes()
                 groups.append((rel, ngff.upgrade_attributes(a) if ngff.detect_version(a) else a))
                 continue
-            arr = zarr.open_array(str(here), mode="r")
+            arr = zarr.open_array(here.open(), mode="r", zarr_format=2)
             if axes is not None and len(axes) != arr.ndim:
                 raise ValueError(f"{here}: {arr.ndim} dimensions for {len(axes)} axes")
             c, s = _layout(arr, rel, axes, chunks, shards)
             comp, raw = chosen, False
             if keep:
-                zarray = read_json(here / ".zarray")
+                zarray = here.node()[3]
                 comp, raw = _kept_codec(zarray, np.dtype(arr.dtype))
                 raw = raw and c == tuple(arr.chunks)
             plans.append((rel, arr, axes, c, s, comp, raw))
 
-        root = prepare_path(dst_path, overwrite)
-        out = zarr.open_group(str(root), mode="w-", zarr_format=3)
-        for rel, _ in groups:
-            if rel:
-                out.require_group(rel)
-        for rel in copies:
-            shutil.copyfile(src_path / rel, root / rel)
-        total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
-                    for _, arr, _, c, s, _, raw in plans)
-        bar = progress_display(progress, total, "upgrading to OME-Zarr 0.5")
-        try:
-            for rel, arr, axes, c, s, comp, raw in plans:
-                fill = arr.fill_value if arr.fill_value is not None else 0
-                new = out.create_array(
-                    rel, shape=arr.shape, dtype=arr.dtype, chunks=c, shards=s,
-                    compressors=comp, fill_value=fill,
-                    dimension_names=[a.name for a in axes] if axes is not None else None,
-                    attributes=dict(arr.attrs))
-                if raw:
-                    _copy_raw(arr, src_path / rel, new, root / rel, bar)
-                else:
-                    _copy(arr, new, s or c, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        # Metadata last, deepest group first, the root at the very end.
-        for rel, a in sorted(groups, key=lambda g: -g[0].count("/") - bool(g[0])):
-            group = out[rel] if rel else out
-            group.attrs.put(a)
+        dst_loc.prepare(overwrite)
+        # A failure leaves dst without OME metadata (written last): not mistaken for an image.
+        _write(src_loc, dst_loc, groups, copies, plans, progress)
     if validate:
-        res = ngff.validate_path(root)
+        res = dst_loc.validate()
         if not res:
-            raise ValueError(f"{root}: the upgraded hierarchy does not validate: "
+            raise ValueError(f"{dst_loc}: the upgraded hierarchy does not validate: "
                              f"{res.message.splitlines()[0]}")
-    return root
+    return dst_loc.public()
+
+
+def _overlap(a: Location, b: Location) -> bool:
+    """Whether one location is the other or lies inside it."""
+    if a.is_local and b.is_local:
+        ra, rb = a.local_path.resolve(), b.local_path.resolve()
+        return ra == rb or ra in rb.parents or rb in ra.parents
+    if a.is_local or b.is_local:
+        return False
+    ua, ub = a.url.rstrip("/") + "/", b.url.rstrip("/") + "/"
+    return ua.startswith(ub) or ub.startswith(ua)
+
+
+def _write(src_loc: Location, root: Location, groups, copies, plans, progress) -> None:
+    """Create ``root`` and everything in it from the checked plans; metadata last."""
+    out = zarr.open_group(root.open(), mode="w-", zarr_format=3)
+    for rel, _ in groups:
+        if rel:
+            out.require_group(rel)
+    objects.write(root, [(rel, d) for rel, d in zip(copies, objects.read(src_loc, copies, None))
+                         if d is not None])
+    total = sum(_raw_units(arr, s) if raw else _count_blocks(arr, s or c)
+                for _, arr, _, c, s, _, raw in plans)
+    bar = progress_display(progress, total, "upgrading to OME-Zarr 0.5")
+    try:
+        for rel, arr, axes, c, s, comp, raw in plans:
+            fill = arr.fill_value if arr.fill_value is not None else 0
+            new = out.create_array(
+                rel, shape=arr.shape, dtype=arr.dtype, chunks=c, shards=s,
+                compressors=comp, fill_value=fill,
+                dimension_names=[a.name for a in axes] if axes is not None else None,
+                attributes=dict(arr.attrs))
+            if raw:
+                _copy_raw(arr, src_loc.child(rel) if rel else src_loc, new,
+                          root.child(rel) if rel else root, bar)
+            else:
+                _copy(arr, new, s or c, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    # Metadata last, deepest group first, the root at the very end.
+    for rel, a in sorted(groups, key=lambda g: -g[0].count("/") - bool(g[0])):
+        group = out[rel] if rel else out
+        group.attrs.put(a)
 

@@ -34,7 +34,9 @@ is scattered to the cluster block by block up front (it is in this process's mem
 anyway); use a dask or zarr source for images larger than the client's memory.
 
 The output must be on storage every worker sees (a shared filesystem or an object
-store); a local store's root is made absolute before it goes to the workers.  The
+store); a local store's root is made absolute before it goes to the workers, and an
+object store opened from a URL (:class:`omezarr_fast.store.LocationStore`) pickles as its
+location, from which each worker process opens its own.  The
 arrays reach the workers pickled with omezarr_fast's pipeline; for arrays that worker
 code opens itself, :func:`enable_on_workers` switches zarr over in every worker.
 Each worker process uses its own native thread pool (all its cores by default: set
