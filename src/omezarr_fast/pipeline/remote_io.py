@@ -42,7 +42,7 @@ import zarr
 from zarr.abc.store import RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
 
-from omezarr_fast.errors import ChunkError, CodecError
+from omezarr_fast.errors import ChunkError, CodecError, StoreError
 from omezarr_fast.pipeline import _retry
 from omezarr_fast.pipeline.chunk_errors import chunk_error
 from omezarr_fast.pipeline.store_io import EMPTY, ShardParts, coalesce
@@ -115,7 +115,16 @@ async def _shard_source(plan, g: Group, out: np.ndarray, fetch: _Fetcher, gap: i
     else:
         want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in touched if pairs[t, 0] != EMPTY)
         runs = coalesce(want, gap, maxlen)
-    bufs = await asyncio.gather(*[fetch.get(sp, RangeByteRequest(r[0], r[1])) for r in runs])
+    try:
+        bufs = await asyncio.gather(*[fetch.get(sp, RangeByteRequest(r[0], r[1])) for r in runs])
+    except StoreError:
+        raise
+    except Exception as e:
+        # The index was read, its ranges are refused (e.g. 416: they reach
+        # past the end of the object): a hostile or truncated shard.
+        msg = (str(e).strip().splitlines() or [""])[0][:300]
+        raise ChunkError(f"chunk {key!r}: reading the ranges its shard index names: {type(e).__name__}: {msg}",
+                         key) from e
     parts: dict[int, Any] = {}
     for r, buf in zip(runs, bufs):
         if buf is None or len(buf) != r[1] - r[0]:
