@@ -189,8 +189,9 @@ def test_whole_shard_in_parts(s3store, proxy):
     np.testing.assert_array_equal(got[0], data)
     gets = proxy.requests("GET", key)
     ranges = [r.range for r in gets]
-    assert ranges.count("bytes=-516") == 2, ranges
-    assert len(gets) in (2 * 5, 2 * 6), ranges  # index + 4 or 5 parts (chunk edges) per read
+    # The index once (cached for the second read), 4 or 5 parts (chunk edges) per read.
+    assert ranges.count("bytes=-516") == 1, ranges
+    assert len(gets) in (1 + 2 * 4, 1 + 2 * 5), ranges
     assert None not in ranges
     assert proxy.max_in_flight >= 3
     with pytest.raises(ValueError, match="part_bytes"), zarr.config.set({"omezarr_fast.remote.part_bytes": -1}):
@@ -350,3 +351,30 @@ def test_patch_through_zarr_takes_no_thread_hops(s3store, monkeypatch):
     sel = (slice(3, 20), slice(10, 40), slice(5, 50))
     np.testing.assert_array_equal(a[sel], data[sel])
     assert hops == {"to_thread": 0, "run_coroutine_threadsafe": 1}, hops
+
+
+def test_index_cache_with_if_match(s3store, proxy):
+    """obstore: a shard's index is fetched once across reads; a rewritten
+    shard is refused by If-Match (412), its index fetched again, and the new
+    data read, never the old index against new bytes."""
+    st_, prefix = s3store
+    data = _sample((16, 32, 32), seed=10)
+    a = _write(st_, data, shards=(16, 32, 32), chunks=(8, 8, 8))
+    key = f"{prefix}/a/c/0/0/0"
+    sel = (slice(0, 8), slice(0, 8), slice(8, 20))
+    proxy.reset()
+    np.testing.assert_array_equal(a[sel], data[sel])
+    np.testing.assert_array_equal(read_regions(a, [sel])[0], data[sel])
+    ranges = [r.range for r in proxy.requests("GET", key)]
+    assert ranges.count("bytes=-516") == 1 and len(ranges) == 3, ranges
+    with omezarr_fast.enabled():
+        zarr.open_array(st_, path="a", mode="r+")[:] = data[::-1]  # another writer, another layout
+    proxy.reset()
+    np.testing.assert_array_equal(a[sel], data[::-1][sel])
+    statuses = [(r.range, r.status) for r in proxy.requests("GET", key)]
+    assert statuses[0][1] == 412 and statuses[1] == ("bytes=-516", 206), statuses
+    with zarr.config.set({"omezarr_fast.remote.index_cache_bytes": 0}):
+        proxy.reset()
+        np.testing.assert_array_equal(a[sel], data[::-1][sel])
+        np.testing.assert_array_equal(a[sel], data[::-1][sel])
+    assert [r.range for r in proxy.requests("GET", key)].count("bytes=-516") == 2

@@ -23,6 +23,13 @@ while the loop keeps the other requests going, or right on the loop when the
 read is small (no thread hop at all).  At most ``2 x async.concurrency``
 groups hold fetched bytes at a time, so memory stays bounded on big reads.
 
+Shard indexes on obstore (zarr's ObjectStore) are cached between reads
+(``omezarr_fast.remote.index_cache_bytes``, default 16 MiB, 0: off), with the
+object's ETag: every range read through a cached index carries ``If-Match``,
+so a shard rewritten since is refused by the store (412), its entry dropped
+and the shard read again from a fresh index.  No stale index is ever used,
+and a patch of a shard seen before costs its data ranges only.
+
 Why parts are off by default: on SeaweedFS on 127.0.0.1 (benchmarks/
 compare_s3.py) one GET of a 22 MB shard was as fast as 2 to 22 concurrent
 ranges and cost one request instead of several plus an index request; object
@@ -32,6 +39,8 @@ stream) gain from parts, so the knob is there.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,13 +50,14 @@ import numpy as np
 import zarr
 from zarr.abc.store import RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
+from zarr.storage import ObjectStore
 
 from omezarr_fast.errors import ChunkError, CodecError, StoreError
 from omezarr_fast.pipeline import _retry
 from omezarr_fast.pipeline.chunk_errors import chunk_error
 from omezarr_fast.pipeline.store_io import EMPTY, ShardParts, coalesce
 
-__all__ = ["Group", "part_bytes", "read"]
+__all__ = ["INDEX_CACHE", "Group", "IndexCache", "part_bytes", "read"]
 
 
 @dataclass
@@ -72,6 +82,70 @@ def part_bytes() -> int:
     return n
 
 
+def _cache_budget() -> int:
+    v = zarr.config.get("omezarr_fast.remote.index_cache_bytes", 16 << 20)
+    try:
+        n = int(v if v is not None else 0)
+    except (TypeError, ValueError):
+        raise ValueError(f"zarr config omezarr_fast.remote.index_cache_bytes: expected bytes, got {v!r}") from None
+    return max(0, n)
+
+
+class IndexCache:
+    """Decoded shard indexes of obstore objects with their ETags, least
+    recently used dropped beyond the byte budget.  Keyed by the obstore store
+    object (held, so its id is not reused) and the key."""
+
+    def __init__(self):
+        self._d: OrderedDict[tuple[int, str], tuple[Any, str, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, store, key: str) -> tuple[str, np.ndarray] | None:
+        with self._lock:
+            e = self._d.get((id(store), key))
+            if e is None or e[0] is not store:
+                return None
+            self._d.move_to_end((id(store), key))
+            return e[1], e[2]
+
+    def put(self, store, key: str, etag: str, pairs: np.ndarray, budget: int) -> None:
+        with self._lock:
+            self._drop((id(store), key))
+            if pairs.nbytes > budget:
+                return
+            self._d[(id(store), key)] = (store, etag, pairs)
+            self._bytes += pairs.nbytes
+            while self._bytes > budget:
+                self._drop(next(iter(self._d)))
+
+    def drop(self, store, key: str) -> None:
+        with self._lock:
+            self._drop((id(store), key))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self._bytes = 0
+
+    def _drop(self, k) -> None:
+        e = self._d.pop(k, None)
+        if e is not None:
+            self._bytes -= e[2].nbytes
+
+
+INDEX_CACHE = IndexCache()
+
+
+def _obstore_of(store):
+    """The obstore store under zarr's ObjectStore, else None."""
+    return store.store if isinstance(store, ObjectStore) else None
+
+
+class _Stale(Exception):
+    """A range read through a cached index found the object changed."""
+
+
 class _Fetcher:
     """GETs with retries, at most async.concurrency in flight."""
 
@@ -85,8 +159,34 @@ class _Fetcher:
             buf = await _retry.call(partial(sp.store.get, sp.path, self.proto, byte_range), sp.path, "GET", self.cfg)
         return None if buf is None else buf.as_numpy_array()
 
+    async def get_obstore(self, store, key: str, rng, etag: str | None = None):
+        """(bytes, ETag, object size) of a range of an obstore object, or None
+        if it is missing; _Stale if ``etag`` no longer matches."""
+        import obstore
+        from obstore.exceptions import NotFoundError, PreconditionError
 
-async def _shard_source(plan, g: Group, out: np.ndarray, fetch: _Fetcher, gap: int, maxlen: int, part: int):
+        opts: dict[str, Any] = {"range": rng}
+        if etag is not None:
+            opts["if_match"] = etag
+
+        async def one():
+            r = await obstore.get_async(store, key, options=opts)
+            return r, await r.bytes_async()
+
+        async with self.sem:
+            try:
+                r, b = await _retry.call(one, key, "GET", self.cfg)
+            except PreconditionError:
+                raise _Stale(key) from None
+            except (NotFoundError, FileNotFoundError):
+                if etag is not None:  # deleted since its index was cached
+                    raise _Stale(key) from None
+                return None
+        return np.frombuffer(b, np.uint8), r.meta.get("e_tag"), r.meta.get("size")
+
+
+async def _shard_source(plan, g: Group, out: np.ndarray, fetch: _Fetcher, gap: int, maxlen: int, part: int,
+                        again: bool = True):
     """The source of one shard: None (missing), the whole shard, or ShardParts."""
     sk = plan.shard
     sp = g.sp
@@ -98,16 +198,48 @@ async def _shard_source(plan, g: Group, out: np.ndarray, fetch: _Fetcher, gap: i
         whole = 2 * len(touched) >= sk.n_inner
     if whole and not part:
         return await fetch.get(sp)
-    index_req = RangeByteRequest(0, sk.index_size) if sk.index_at_start else SuffixByteRequest(sk.index_size)
-    idx = await fetch.get(sp, index_req)
-    if idx is None:
-        return None
+    ob = _obstore_of(sp.store)
+    budget = _cache_budget() if ob is not None else 0
+    if budget:
+        hit = INDEX_CACHE.get(ob, key)
+        if hit is not None:
+            try:
+                return await _ranges(sk, key, hit[1], touched, whole, gap, maxlen, part, fetch, sp, ob, hit[0])
+            except _Stale:
+                INDEX_CACHE.drop(ob, key)
+    etag = None
+    if budget:
+        got = await fetch.get_obstore(ob, key, (0, sk.index_size) if sk.index_at_start
+                                      else {"suffix": sk.index_size})
+        if got is None:
+            return None
+        idx, etag, size = got
+    else:
+        index_req = RangeByteRequest(0, sk.index_size) if sk.index_at_start else SuffixByteRequest(sk.index_size)
+        idx = await fetch.get(sp, index_req)
+        size = None
+        if idx is None:
+            return None
     if len(idx) != sk.index_size:
         raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
     try:
-        pairs = sk.decode_index(idx)
+        pairs = sk.decode_index(idx, size if size and size >= sk.index_size else None)
     except CodecError as e:
         raise ChunkError(f"chunk {key!r}: {e}", key) from None
+    if etag:
+        INDEX_CACHE.put(ob, key, etag, pairs, budget)
+    try:
+        return await _ranges(sk, key, pairs, touched, whole, gap, maxlen, part, fetch, sp, ob if etag else None, etag)
+    except _Stale:  # rewritten between its index and its ranges: read it again, once
+        INDEX_CACHE.drop(ob, key)
+        if not again:
+            raise ChunkError(f"chunk {key!r}: the shard changed while it was read, twice", key) from None
+        return await _shard_source(plan, g, out, fetch, gap, maxlen, part, again=False)
+
+
+async def _ranges(sk, key, pairs, touched, whole, gap, maxlen, part, fetch, sp, ob, etag):
+    """ShardParts of the inner chunks wanted, read by coalesced ranges (through
+    obstore with If-Match when ``etag`` is given)."""
     if whole:
         # Every stored inner chunk, in parts of about `part` bytes.
         want = sorted((int(o), int(n), t) for t, (o, n) in enumerate(pairs.tolist()) if o != EMPTY and n)
@@ -116,8 +248,12 @@ async def _shard_source(plan, g: Group, out: np.ndarray, fetch: _Fetcher, gap: i
         want = sorted((int(pairs[t, 0]), int(pairs[t, 1]), t) for t in touched if pairs[t, 0] != EMPTY)
         runs = coalesce(want, gap, maxlen)
     try:
-        bufs = await asyncio.gather(*[fetch.get(sp, RangeByteRequest(r[0], r[1])) for r in runs])
-    except StoreError:
+        if etag is not None:
+            got = await asyncio.gather(*[fetch.get_obstore(ob, key, (r[0], r[1]), etag) for r in runs])
+            bufs = [None if x is None else x[0] for x in got]
+        else:
+            bufs = await asyncio.gather(*[fetch.get(sp, RangeByteRequest(r[0], r[1])) for r in runs])
+    except (StoreError, _Stale):
         raise
     except Exception as e:
         # The index was read, its ranges are refused (e.g. 416: they reach
