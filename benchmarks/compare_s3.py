@@ -13,7 +13,9 @@ zstd-3, written once by omezarr_fast through obstore.  Scenarios:
 - all-at-once: the same 64 patches asked for together: ``read_regions`` for
   us, tensorstore issuing the 64 reads concurrently (futures, then results);
 - cold open: a fresh store object, open the array and read one patch
-  (requests counted, the metadata ones apart).
+  (requests counted, the metadata ones apart); and the same as an OME-Zarr
+  image: ours (the image group's metadata, then level 0 through zarr) against
+  ome-zarr-py's Reader on its fsspec store.
 
 Peers: omezarr_fast through zarr's ObjectStore (obstore) and FsspecStore
 (s3fs); omezarr_fast with whole shards fetched as 8 MiB range parts
@@ -50,7 +52,8 @@ import omezarr_fast  # noqa: E402
 from omezarr_fast import read_regions  # noqa: E402
 
 BUCKET = "bench"
-NAME = "arr"
+IMAGE = "img"  # an OME-Zarr 0.5 image group; its level 0 is the array read here
+NAME = f"{IMAGE}/0"
 PATCH = 64
 PART = 8 << 20
 OURS = "omezarr_fast obstore"
@@ -166,9 +169,45 @@ def cold_counts(endpoint_port: int, corners) -> dict[str, tuple]:
             other = [r for r in reqs if r.method not in ("GET", "HEAD")]
             out[p] = (len(meta), len(data), len(heads), len(other))
             via.close()
+        # The image as an OME-Zarr reader opens it: ours through zarr (group
+        # metadata, then the level), ome-zarr-py with its fsspec reader.
+        for p, fn in (("omezarr_fast obstore (image group + level 0)", _ours_image),
+                      ("ome-zarr-py fsspec (Reader)", _ome_zarr_py_image)):
+            proxy.reset()
+            try:
+                fn(via, corners[0])
+            except ImportError:
+                continue
+            reqs = proxy.requests()
+            meta = [r for r in reqs if r.method == "GET" and r.key.endswith((".json", ".zattrs", ".zgroup",
+                                                                              ".zarray", "zarr.json"))]
+            data = [r for r in reqs if r.method == "GET" and r not in meta]
+            heads = [r for r in reqs if r.method == "HEAD"]
+            other = [r for r in reqs if r.method not in ("GET", "HEAD")]
+            out[p] = (len(meta), len(data), len(heads), len(other))
+            via.close()
     finally:
         proxy.stop()
     return out
+
+
+def _ours_image(via: Peers, corner):
+    with omezarr_fast.enabled():
+        store = via.store("obstore")
+        g = zarr.open_group(store, path=IMAGE, mode="r", zarr_format=3)
+        level0 = g.attrs["ome"]["multiscales"][0]["datasets"][0]["path"]
+        a = zarr.open_array(store, path=f"{IMAGE}/{level0}", mode="r", zarr_format=3)
+        return a[tuple(slice(c, c + PATCH) for c in corner)]
+
+
+def _ome_zarr_py_image(via: Peers, corner):
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    store = via.store("fsspec")
+    loc = parse_url(zarr.storage.StorePath(store, IMAGE))
+    node = next(iter(Reader(loc)()))
+    return np.asarray(node.data[0][tuple(slice(c, c + PATCH) for c in corner)].compute())
 
 
 def main():
@@ -192,6 +231,10 @@ def main():
             a = zarr.create_array(peers.store("obstore"), name=NAME, shape=shape, dtype="u2", fill_value=0,
                                   chunks=(32, 32, 32), shards=shards, compressors=[ZstdCodec(level=3)])
             a[:] = data
+            g = zarr.open_group(peers.store("obstore"), path=IMAGE, mode="r+")
+            g.attrs["ome"] = {"version": "0.5", "multiscales": [{
+                "name": "bench", "axes": [{"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"],
+                "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1]}]}]}]}
         names = peers.names()
         for _ in range(args.rounds):
             loads.append(open("/proc/loadavg").read().split()[0])
