@@ -31,3 +31,17 @@ def test_transient_classification():
         assert _retry.is_transient(e)
     for d in range(20):
         assert 0 <= _retry.backoff(d, 0.1, 2.0) <= 2.0
+
+
+def test_obstore_debug_dump_is_not_the_message():
+    """obstore's errors end in a debug dump that always names retry_timeout:
+    a 416 (a range past the end of the object) is not a timeout."""
+    pytest.importorskip("obstore")
+    from obstore.exceptions import GenericError
+
+    dump = "\n\nDebug source:\nGeneric { store: \"S3\", retries: 0, retry_timeout: 30s }"
+    assert not _retry.is_transient(GenericError(
+        "Generic S3 error: Server returned non-2xx status code: 416 Range Not Satisfiable" + dump))
+    assert _retry.is_transient(GenericError(
+        "Generic S3 error: Server returned non-2xx status code: 503 Slow Down" + dump))
+    assert _retry.is_transient(GenericError("Generic S3 error: operation timed out" + dump))

@@ -79,7 +79,9 @@ def _one_transient(e: BaseException) -> bool:
         code = resp.get("Error", {}).get("Code")
         return status in _RETRY_STATUS or code in _RETRY_CODES
     if mod.startswith("obstore") and type(e).__name__ == "GenericError":
-        return _OBSTORE_TRANSIENT.search(str(e)) is not None
+        # Only the message: its debug dump names fields such as "retry_timeout"
+        # whatever the error was (a 416 looked like a timeout).
+        return _OBSTORE_TRANSIENT.search(str(e).split("Debug source:")[0]) is not None
     return False
 
 

@@ -39,8 +39,8 @@ from zarr.core.codec_pipeline import FusedCodecPipeline
 from zarr.storage import LocalStore
 
 from omezarr_fast._background import Background
-from omezarr_fast.errors import ChunkError, ChunkReadError, CodecError
-from omezarr_fast.pipeline import _retry, store_io
+from omezarr_fast.errors import CodecError
+from omezarr_fast.pipeline import _retry, remote_io, store_io
 from omezarr_fast.pipeline._zarr_compat import (
     StorePath,
     async_array,
@@ -48,6 +48,7 @@ from omezarr_fast.pipeline._zarr_compat import (
     merge_chunk_array,
     supports_sync_io,
 )
+from omezarr_fast.pipeline.chunk_errors import chunk_error
 from omezarr_fast.pipeline.plan import Plan, make_plan
 from omezarr_fast.pipeline.selection import box, fancy_plan, full_box, is_basic, selected_items
 from omezarr_fast.pipeline.store_io import StoreIO, fetch_shards, open_local
@@ -66,16 +67,6 @@ _INLINE_BYTES = 4 << 20
 # bytes: windows of at most store_io.LOCAL_MAX_FILES files and this much
 # selected data (which only fancy selections' temporaries occupy).
 _LOCAL_WINDOW_BYTES = 128 << 20
-
-
-def chunk_error(e: CodecError | OSError, keys: list[str]) -> ChunkError | ChunkReadError:
-    """A kernel's error (``.index``: the failing item) naming its key: corrupt
-    data (CodecError) as a ChunkError, an I/O error (OSError) as a ChunkReadError."""
-    index = getattr(e, "index", None)
-    key = keys[index] if index is not None and 0 <= index < len(keys) else "?"
-    if isinstance(e, OSError):
-        return ChunkReadError(e.errno, f"chunk {key!r}: {e.strerror or e}", key)
-    return ChunkError(f"chunk {key!r}: {e}", key)
 
 
 @dataclass(frozen=True)
@@ -145,10 +136,28 @@ class CodecPipeline(FusedCodecPipeline):
         if isinstance(native, str):
             return await super().read(batch, out, drop_axes)
         plan, arr = native
+        if not any(type(b[0].store) is LocalStore or supports_sync_io(b[0].store) for b in batch):
+            # Object stores: fetched right here on the loop (no hop to a
+            # worker thread and back for each request), see remote_io.
+            got = await self._read_remote(plan, batch, arr, drop_axes)
+            if got is not None:
+                return got
         io = StoreIO(asyncio.get_running_loop())
         if self._small_sync(plan, batch):
             return self._read_windows(plan, batch, arr, drop_axes, io)
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
+
+    async def _read_remote(self, plan: Plan, batch, arr: np.ndarray, drop_axes):
+        """Basic selections from stores with only an async API: fetched on this
+        loop and decoded as shards arrive (on the loop itself when the read is
+        small); None for fancy selections (the windowed path reads those)."""
+        spec = batch[0][1]
+        boxes = [box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        if any(bx is None for bx in boxes):
+            return None
+        groups = [remote_io.Group(b[0], [bx], bool(b[4])) for b, bx in zip(batch, boxes)]
+        present = await remote_io.read(plan, groups, arr, spec.config, inline=self._small(plan, batch))
+        return tuple(GetResult(status="present" if p else "missing") for p in present)
 
     @staticmethod
     def _small_sync(plan: Plan, batch) -> bool:
@@ -156,6 +165,11 @@ class CodecPipeline(FusedCodecPipeline):
         on stores that need no event loop, runs right here: the hop to a worker
         thread and back costs a good part of the work (the C part drops the
         GIL anyway; the loop waits a few ms at most)."""
+        return CodecPipeline._small(plan, batch) and all(supports_sync_io(b[0].store) for b in batch)
+
+    @staticmethod
+    def _small(plan: Plan, batch) -> bool:
+        """The batch decodes at most _INLINE_BYTES (in whole chunks or inner chunks)."""
         shape = batch[0][1].shape
         unit = plan.kernel.shape if plan.shard is not None else shape  # what decodes whole
         total = 0
@@ -172,7 +186,7 @@ class CodecPipeline(FusedCodecPipeline):
             total += n
             if total > _INLINE_BYTES:
                 return False
-        return all(supports_sync_io(b[0].store) for b in batch)
+        return True
 
     @staticmethod
     def _windows(plan: Plan, batch, min_items: int = 1, whole: bool = False,

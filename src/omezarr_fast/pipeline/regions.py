@@ -1,11 +1,15 @@
-"""Many boxes of one array in one native call: :func:`read_regions`.
+"""Many boxes of one array at once: :func:`read_regions`.
 
 Each ``array[box]`` pays zarr's indexing and a hop to zarr's event-loop thread
 (about 0.15 ms here), opens the files it touches and decodes every chunk it
 touches, even one the previous call just decoded.  A loader of random patches
 (ML training) can ask for all its boxes at once instead: every chunk or shard
-file is then opened once, and every chunk decoded once, however many boxes
-touch it, with all cores on the batch.
+is then opened (or fetched) once, and every chunk decoded once, however many
+boxes touch it, with all cores on the batch.  Local files are read by C in
+one native call per group of files; other stores go through
+:mod:`.remote_io` (each shard index fetched once, the touched inner chunks as
+coalesced ranges, async.concurrency requests in flight, decoding while the
+rest downloads).
 """
 from __future__ import annotations
 
@@ -18,12 +22,14 @@ import zarr
 from zarr.core.array_spec import ArraySpec
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.indexing import BasicIndexer
+from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from omezarr_fast.errors import CodecError
-from omezarr_fast.pipeline import store_io
+from omezarr_fast.pipeline import remote_io, store_io
 from omezarr_fast.pipeline._zarr_compat import async_array, chunk_grid
-from omezarr_fast.pipeline.core import CodecPipeline, chunk_error
+from omezarr_fast.pipeline.chunk_errors import chunk_error
+from omezarr_fast.pipeline.core import CodecPipeline
 from omezarr_fast.pipeline.selection import box as native_box
 from omezarr_fast.pipeline.store_io import open_local
 
@@ -32,8 +38,10 @@ __all__ = ["read_regions"]
 
 def read_regions(array: zarr.Array, regions) -> list[np.ndarray]:
     """Read boxes of ``array``: the same arrays as ``[array[r] for r in
-    regions]``, in one native call where the array runs on our pipeline from a
-    LocalStore (other arrays are read box by box, with the same result).
+    regions]``.  Arrays on our pipeline with a regular chunk grid read every
+    chunk or shard they touch once, from any store (local files in one native
+    call, other stores as :mod:`~omezarr_fast.pipeline.remote_io` describes);
+    other arrays are read box by box, with the same result.
 
     ``regions`` is a sequence of boxes, each a slice or a tuple of slices (one
     per dimension or fewer, steps >= 1).  Boxes may overlap and come in any
@@ -65,6 +73,16 @@ def read_regions(array: zarr.Array, regions) -> list[np.ndarray]:
             b = native_box(p.chunk_selection, p.out_selection, spec.shape, out, ())
             items.append((aa.metadata.encode_chunk_key(p.chunk_coords), b._replace(offset=b.offset + shift)))
         per_box.append(items)
+    if type(aa.store_path.store) is not LocalStore:
+        groups: dict[str, remote_io.Group] = {}
+        for items in per_box:
+            for key, b in items:
+                g = groups.get(key)
+                if g is None:
+                    g = groups[key] = remote_io.Group(aa.store_path / key)
+                g.boxes.append(b)
+        sync(remote_io.read(plan, list(groups.values()), flat, aa.config))
+        return outs
     # Each group of boxes opens at most LOCAL_MAX_FILES files at once.
     group: list[tuple[str, tuple]] = []
     keys: set[str] = set()
@@ -94,13 +112,13 @@ def _check_box(region: Any, i: int, ndim: int) -> tuple:
 
 
 def _fast_path(array: zarr.Array):
-    """(plan, chunk spec, memory order) when C can read this array's local
-    files itself, else None."""
+    """(plan, chunk spec, memory order) when our kernels can read this array
+    (our pipeline, a regular grid, missing chunks read as fill), else None."""
     aa = async_array(array)
     meta = aa.metadata
     grid = chunk_grid(aa)
-    if (not isinstance(aa.codec_pipeline, CodecPipeline) or type(aa.store_path.store) is not LocalStore
-            or not grid.is_regular or aa.config.read_missing_chunks is False):
+    if (not isinstance(aa.codec_pipeline, CodecPipeline) or not grid.is_regular
+            or aa.config.read_missing_chunks is False):
         return None
     config = aa.config
     order = meta.order if meta.zarr_format == 2 else config.order
