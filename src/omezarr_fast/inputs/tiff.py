@@ -17,6 +17,7 @@ from omezarr_fast.inputs.axes import axes_from_tiff, resolve_axes
 from omezarr_fast.inputs.errors import InputError
 from omezarr_fast.inputs.model import ChannelInfo, InputFile, InputImage
 from omezarr_fast.inputs.omexml import OmeDocument, OmeImage, parse_ome_xml
+from omezarr_fast.inputs.tiles import TiffTiles, native_level
 from omezarr_fast.inputs.units import SPACE, TIME, normalize_unit
 
 RGB_COLORS = ("FF0000", "00FF00", "0000FF")
@@ -80,8 +81,8 @@ def _read(tif, path: str, axes) -> InputFile:
             img.channels = [ChannelInfo(None, c) for c in RGB_COLORS]
         images.append(img)
     ome_xml = tif.ome_metadata if doc else None
-    if all(isinstance(level, np.memmap) for img in images for level in img.levels):
-        tif.close()     # memory maps need no open TiffFile; zarr arrays over aszarr do
+    if all(isinstance(level, (np.memmap, TiffTiles)) for img in images for level in img.levels):
+        tif.close()     # memory maps and native tiles need no open TiffFile; aszarr does
         handles = []
     else:
         handles = [tif]
@@ -89,7 +90,8 @@ def _read(tif, path: str, axes) -> InputFile:
 
 
 def _level_array(tif, series, level: int):
-    """A memory map when the level is uncompressed and contiguous, else a zarr array over aszarr."""
+    """A memory map when the level is uncompressed and contiguous; tiles or strips the
+    native reader decodes (:mod:`omezarr_fast.inputs.tiles`); else a zarr array over aszarr."""
     import zarr
 
     lv = series.levels[level]
@@ -97,6 +99,9 @@ def _level_array(tif, series, level: int):
         # What tifffile.memmap does, without parsing the file again for every series.
         return np.memmap(tif.filehandle.path, dtype=np.dtype(lv.dtype).newbyteorder(tif.byteorder),
                          mode="r", offset=lv.dataoffset, shape=tuple(lv.shape))
+    native = native_level(tif.filehandle.path, lv)
+    if native is not None:
+        return native
     return zarr.open_array(series.aszarr(level=level), mode="r")
 
 

@@ -1,0 +1,189 @@
+"""TIFF tiles and strips decoded natively, a block at a time, straight into the block.
+
+tifffile parses the file (IFDs, tile offsets and byte counts); this module
+works out which tiles of which pages a block touches and where each lands,
+and one native call (csrc/tiff_tiles.c) reads, decodes and copies them all on
+the thread pool with the GIL released.  tifffile's own path (``aszarr``)
+decodes a tile at a time in Python's threads, several times slower on the
+two cores of a small machine.
+
+Read natively: uncompressed, deflate/zlib (8, 32946) and zstd (50000) tiles
+or strips, with or without horizontal differencing (predictor 2, integers),
+samples interleaved (or one sample), one page per plane, in the machine's
+byte order.  :func:`native_level` returns None for anything else, and the
+caller keeps tifffile's reader.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import numpy as np
+
+from omezarr_fast.inputs.lazy import LazyArray, basic_key
+
+__all__ = ["TiffTiles", "native_level"]
+
+TT_FIELDS = 10      # csrc/tiff_tiles.h: one tile is 10 int64 values, in this order
+_OFFSET, _COUNT, _ROWS, _ROW0, _COL0, _NROWS, _NCOLS, _DST, _PAGE, _INDEX = range(TT_FIELDS)
+
+
+def _native():
+    from omezarr_fast._extension import native
+
+    return native
+
+
+def native_level(path, level) -> TiffTiles | None:
+    """A :class:`TiffTiles` over a tifffile series level (``series.levels[k]``) when
+    the native reader can decode it, else None."""
+    try:
+        compressions = _native().tiff_compressions()
+    except ImportError:
+        return None
+    pages = list(level.pages)
+    kf = level.keyframe
+    if not pages or any(p is None for p in pages):
+        return None
+    dtype = np.dtype(kf.dtype) if kf.dtype is not None else None
+    if dtype is None or dtype.kind not in "uif" or dtype.itemsize not in (1, 2, 4, 8):
+        return None
+    if dtype.itemsize > 1 and kf.parent.byteorder != ("<" if sys.byteorder == "little" else ">"):
+        return None
+    predictor = int(kf.predictor)
+    if int(kf.compression) not in compressions or predictor not in (1, 2) or \
+            (predictor == 2 and dtype.kind not in "ui"):
+        return None
+    spp = int(kf.samplesperpixel)
+    if (spp > 1 and int(kf.planarconfig) != 1) or int(kf.bitspersample) != 8 * dtype.itemsize \
+            or int(kf.fillorder) != 1 or int(kf.imagedepth) != 1 or int(getattr(kf, "tiledepth", 1)) != 1:
+        return None
+    height, width = int(kf.imagelength), int(kf.imagewidth)
+    page_shape = (height, width, spp) if spp > 1 else (height, width)
+    if tuple(kf.shape) != page_shape:
+        return None
+    shape = tuple(int(n) for n in level.shape)
+    lead = shape[:len(shape) - len(page_shape)]
+    if shape[len(lead):] != page_shape or math.prod(lead) != len(pages):
+        return None
+    if kf.is_tiled:
+        rows, cols = int(kf.tilelength), int(kf.tilewidth)
+        ntiles = -(-height // rows) * -(-width // cols)
+    else:
+        rows, cols = min(int(kf.rowsperstrip) or height, height), width
+        ntiles = -(-height // rows)
+    fh = kf.parent.filehandle
+    file_path = os.fspath(path)
+    offsets = np.empty((len(pages), ntiles), np.int64)
+    counts = np.empty((len(pages), ntiles), np.int64)
+    for i, p in enumerate(pages):
+        # Every page from this one file (a multi-file OME-TIFF's pages are in others),
+        # with the key page's layout.
+        if p.parent.filehandle is not fh or len(p.dataoffsets) != ntiles or \
+                len(p.databytecounts) != ntiles or (p.keyframe is not kf and _layout(p.keyframe) != _layout(kf)):
+            return None
+        offsets[i] = p.dataoffsets
+        counts[i] = p.databytecounts
+    return TiffTiles(file_path, shape, dtype.newbyteorder("="), int(kf.compression), predictor, spp,
+                     rows, cols, offsets, counts)
+
+
+def _layout(page) -> tuple:
+    """What must match between the pages of one level for one native call to read them."""
+    return tuple(getattr(page, a, None) for a in (
+        "shape", "dtype", "compression", "predictor", "planarconfig", "tilelength", "tilewidth",
+        "rowsperstrip", "bitspersample"))
+
+
+class TiffTiles(LazyArray):
+    """Pages of one TIFF series level (one page per plane of the leading axes), read
+    block by block natively.  ``offsets``/``counts``: per page, per tile (or strip) in
+    the file's order, where its bytes are."""
+
+    def __init__(self, path, shape, dtype, compression, predictor, samples, tile_rows, tile_cols,
+                 offsets, counts):
+        self.path = os.fspath(path)
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.compression, self.predictor, self.samples = int(compression), int(predictor), int(samples)
+        self.tile_rows, self.tile_cols = int(tile_rows), int(tile_cols)
+        self.offsets = np.ascontiguousarray(offsets, np.int64)
+        self.counts = np.ascontiguousarray(counts, np.int64)
+        self.page_ndim = 3 if samples > 1 else 2
+        self.lead = self.shape[:self.ndim - self.page_ndim]
+        self.height, self.width = self.shape[len(self.lead):len(self.lead) + 2]
+        self.chunks = (1,) * len(self.lead) + (min(self.tile_rows, self.height),
+                                               min(self.tile_cols, self.width)) + \
+            ((samples,) if samples > 1 else ())
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __del__(self):
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._fd = None
+
+    def close(self) -> None:
+        self.__del__()
+
+    def __reduce__(self):
+        return TiffTiles, (self.path, self.shape, self.dtype, self.compression, self.predictor,
+                           self.samples, self.tile_rows, self.tile_cols, self.offsets, self.counts)
+
+    def __repr__(self) -> str:
+        return f"TiffTiles({self.path!r}, shape={self.shape}, dtype={self.dtype})"
+
+    def _grid(self, ys: slice, xs: slice, px: int) -> np.ndarray:
+        """The tiles one page's block (rows ys, columns xs) touches: one row per tile,
+        page-independent fields filled (index, rows, row0, col0, nrows, ncols, dst)."""
+        th, tw, nx = self.tile_rows, self.tile_cols, xs.stop - xs.start
+        ntx = -(-self.width // tw)
+        ty = np.arange(ys.start // th, (ys.stop - 1) // th + 1, dtype=np.int64)
+        tx = np.arange(xs.start // tw, (xs.stop - 1) // tw + 1, dtype=np.int64)
+        ty, tx = (a.reshape(-1) for a in np.meshgrid(ty, tx, indexing="ij"))
+        y0 = np.maximum(ys.start, ty * th)
+        y1 = np.minimum(ys.stop, ty * th + th)
+        x0 = np.maximum(xs.start, tx * tw)
+        x1 = np.minimum(xs.stop, tx * tw + tw)
+        g = np.empty((len(ty), TT_FIELDS), np.int64)
+        g[:, _INDEX] = ty * ntx + tx
+        g[:, _ROWS] = np.minimum(th, self.height - ty * th)
+        g[:, _ROW0] = y0 - ty * th
+        g[:, _COL0] = x0 - tx * tw
+        g[:, _NROWS] = y1 - y0
+        g[:, _NCOLS] = x1 - x0
+        g[:, _DST] = ((y0 - ys.start) * nx + (x0 - xs.start)) * px
+        return g
+
+    def __getitem__(self, key) -> np.ndarray:
+        sl, keep = basic_key(key, self.shape)
+        nl = len(self.lead)
+        ys, xs = sl[nl], sl[nl + 1]
+        lead_sl = sl[:nl]
+        out_shape = tuple(s.stop - s.start for s in lead_sl) + (ys.stop - ys.start, xs.stop - xs.start) + \
+            ((self.samples,) if self.samples > 1 else ())
+        out = np.empty(out_shape, self.dtype)
+        if out.size:
+            px = self.samples * self.dtype.itemsize
+            plane = (ys.stop - ys.start) * (xs.stop - xs.start) * px
+            grid = self._grid(ys, xs, px)
+            pages = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in lead_sl),
+                                                     indexing="ij"), self.lead).reshape(-1) \
+                if nl else np.zeros(1, np.int64)
+            tiles = np.repeat(grid[None], len(pages), axis=0)
+            tiles[:, :, _PAGE] = pages[:, None]
+            tiles[:, :, _DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
+            tiles[:, :, _OFFSET] = self.offsets[pages[:, None], grid[None, :, _INDEX]]
+            tiles[:, :, _COUNT] = self.counts[pages[:, None], grid[None, :, _INDEX]]
+            _native().read_tiff_tiles(
+                self._fd, os.fstat(self._fd).st_size, self.compression, self.predictor,
+                self.dtype.itemsize, self.samples, self.tile_rows, self.tile_cols,
+                tiles.reshape(-1, TT_FIELDS), out, (xs.stop - xs.start) * px, f"{self.path}: ")
+        if self.samples > 1 and sl[-1] != slice(0, self.samples):
+            out = out[..., sl[-1]]
+        return out.reshape(tuple(n for n, kp in zip(out.shape, keep) if kp))
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[...]
+        return a if dtype is None else a.astype(dtype, copy=False)
