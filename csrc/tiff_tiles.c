@@ -16,6 +16,11 @@
 /* A tile larger than this is refused (the caller falls back to tifffile):
  * it bounds the per-thread scratch. */
 #define OZF_TIFF_MAX_TILE ((int64_t)1 << 30)
+/* Uncompressed rows are read column range by column range (one pread per row) when
+ * the range is at most 1/OZF_TIFF_NARROW of the row; else whole rows, then copied. */
+#ifndef OZF_TIFF_NARROW
+#define OZF_TIFF_NARROW 4
+#endif
 
 typedef struct {
     const ozf_tiff_layout *l;
@@ -77,6 +82,38 @@ static int decode(const job *j, const uint8_t *src, int64_t count, uint8_t *dst,
     return rc;
 }
 
+/* An uncompressed tile's rows [row0, row0 + nrows), columns [col0, col0 + ncols), into
+ * out.  Narrow columns without a predictor (which needs each row from its start) are
+ * read row by row straight into out; otherwise whole rows, a group at a time so the
+ * scratch stays small however wide a strip is, then copied. */
+static void copy_rows_none(const job *j, const int64_t *t, ozf_tls *tl, uint8_t *out, ozf_status *st) {
+    const ozf_tiff_layout *l = j->l;
+    int64_t off = t[OZF_TT_OFFSET], row0 = t[OZF_TT_ROW0], col0 = t[OZF_TT_COL0];
+    int64_t nrows = t[OZF_TT_NROWS], ncols = t[OZF_TT_NCOLS], px = j->px, rowbytes = l->tile_cols * px;
+    if (l->predictor == 1 && ncols * px * OZF_TIFF_NARROW <= rowbytes) {
+        for (int64_t r = 0; r < nrows; r++)
+            if (read_all(l->fd, out + r * j->dst_stride, ncols * px, off + (row0 + r) * rowbytes + col0 * px, t, st))
+                return;
+        return;
+    }
+    int64_t group = ((int64_t)4 << 20) / rowbytes;
+    if (group < 1) group = 1;
+    if (group > nrows) group = nrows;
+    uint8_t *buf = ozf_tls_scratch(tl, OZF_SCRATCH_CHUNK, (size_t)(group * rowbytes));
+    if (!buf) {
+        ozf_fail(st, OZF_ENOMEM, "page %lld tile %lld: out of memory", (long long)t[OZF_TT_PAGE],
+                 (long long)t[OZF_TT_INDEX]);
+        return;
+    }
+    for (int64_t g = 0; g < nrows; g += group) {
+        int64_t n = nrows - g < group ? nrows - g : group;
+        if (read_all(l->fd, buf, n * rowbytes, off + (row0 + g) * rowbytes, t, st)) return;
+        if (l->predictor == 2) unpredict(buf, rowbytes, n, col0 + ncols, l->samples, l->itemsize);
+        for (int64_t r = 0; r < n; r++)
+            memcpy(out + (g + r) * j->dst_stride, buf + r * rowbytes + col0 * px, (size_t)(ncols * px));
+    }
+}
+
 static void one_tile(void *ctx, size_t i) {
     const job *j = ctx;
     const ozf_tiff_layout *l = j->l;
@@ -119,7 +156,6 @@ static void one_tile(void *ctx, size_t i) {
     int direct = row0 == 0 && col0 == 0 && nrows == rows && ncols == l->tile_cols && rows == l->tile_rows &&
                  j->dst_stride == rowbytes;
     uint8_t *tile;     /* the decoded tile (or the output itself) */
-    int64_t first = 0; /* the tile row at tile[0] */
     if (l->compression == OZF_TIFF_NONE) {
         if (count < need) {
             ozf_fail(st, OZF_ECORRUPT, "page %lld tile %lld: stores %lld bytes, its %lld rows need %lld", page, index,
@@ -130,14 +166,9 @@ static void one_tile(void *ctx, size_t i) {
             if (read_all(l->fd, out, need, off, t, st)) return;
             tile = out;
         } else {
-            /* Only the rows to copy. */
-            int64_t n = nrows * rowbytes;
-            if (!(tile = ozf_tls_scratch(tl, OZF_SCRATCH_CHUNK, (size_t)n))) {
-                ozf_fail(st, OZF_ENOMEM, "page %lld tile %lld: out of memory", page, index);
-                return;
-            }
-            if (read_all(l->fd, tile, n, off + row0 * rowbytes, t, st)) return;
-            first = row0;
+            copy_rows_none(j, t, tl, out, st);
+            ozf_tls_trim(tl, OZF_SCRATCH_CHUNK);
+            return;
         }
     } else {
         uint8_t *src = ozf_tls_scratch(tl, OZF_SCRATCH_SOURCE, (size_t)count);
@@ -166,10 +197,10 @@ static void one_tile(void *ctx, size_t i) {
         }
     }
     if (l->predictor == 2)
-        unpredict(tile + (row0 - first) * rowbytes, rowbytes, nrows, col0 + ncols, l->samples, l->itemsize);
+        unpredict(tile + row0 * rowbytes, rowbytes, nrows, col0 + ncols, l->samples, l->itemsize);
     if (tile != out)
         for (int64_t r = 0; r < nrows; r++)
-            memcpy(out + r * j->dst_stride, tile + (row0 - first + r) * rowbytes + col0 * px, (size_t)(ncols * px));
+            memcpy(out + r * j->dst_stride, tile + (row0 + r) * rowbytes + col0 * px, (size_t)(ncols * px));
     ozf_tls_trim(tl, OZF_SCRATCH_SOURCE);
     ozf_tls_trim(tl, OZF_SCRATCH_CHUNK);
 }

@@ -237,13 +237,16 @@ def test_compressed_tiled_tiff_reads_only_the_tiles_asked_for(tmp_path, monkeypa
         assert sorted(read) == [0, 1, 8, 9]     # a corner of 4 tiles
 
 
-def test_uncompressed_tiff_is_memory_mapped(tmp_path):
+def test_uncompressed_tiff_is_read_natively_or_memory_mapped(tmp_path):
+    from omezarr_fast.inputs.tiles import TiffTiles
+
     path, data, _ = make.plain(tmp_path, (6, 16, 24))
     with open_file(path) as f:
-        assert isinstance(f.images[0].data, np.memmap)
+        assert isinstance(f.images[0].data, TiffTiles)
         np.testing.assert_array_equal(f.images[0].data, data)
+        np.testing.assert_array_equal(f.images[0].data[1:5:2, 15:2:-3, ::5], data[1:5:2, 15:2:-3, ::5])
     tifffile.imwrite(tmp_path / "big_endian.tif", data, byteorder=">", metadata={"axes": "ZYX"})
-    with open_file(tmp_path / "big_endian.tif") as f:
+    with open_file(tmp_path / "big_endian.tif") as f:      # not native: a memory map
         img = f.images[0]
         assert isinstance(img.data, np.memmap) and img.axes == "zyx"
         np.testing.assert_array_equal(img.data[2:4], data[2:4])

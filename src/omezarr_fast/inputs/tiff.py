@@ -1,9 +1,11 @@
 """TIFF, OME-TIFF, ImageJ hyperstacks and pyramidal TIFF through tifffile.
 
-Each tifffile series is one image. Its data is never loaded whole: an
-uncompressed contiguous level is a memory map; anything else (compressed,
-tiled, scattered pages) is a zarr array over ``series.aszarr(level=k)``,
-which decodes only the tiles or strips a read touches. Axes come from
+Each tifffile series is one image. Its data is never loaded whole: tiles and
+strips the native reader decodes (uncompressed, deflate, zstd) are read a
+block at a time on the thread pool (:mod:`omezarr_fast.inputs.tiles`); other
+uncompressed contiguous levels are memory maps; anything else is a zarr array
+over ``series.aszarr(level=k)``, which decodes only the tiles or strips a
+read touches. Axes come from
 tifffile's series axes; metadata from the OME-XML (parsed with xml.etree),
 ImageJ's description (``imagej_metadata``) or the resolution tags.
 """
@@ -90,25 +92,26 @@ def _read(tif, path: str, axes) -> InputFile:
 
 
 def _level_array(tif, series, level: int):
-    """A memory map when the level is uncompressed and contiguous; tiles or strips the
-    native reader decodes (:mod:`omezarr_fast.inputs.tiles`); else a zarr array over aszarr."""
+    """Tiles, strips or pages the native reader decodes (:mod:`omezarr_fast.inputs.tiles`);
+    else a memory map when the level is uncompressed and contiguous; else a zarr array
+    over aszarr."""
     import zarr
 
     lv = series.levels[level]
+    native = native_level(tif.filehandle.path, lv)
+    if native is not None:
+        return native
     if lv.dataoffset is not None:
         # What tifffile.memmap does, without parsing the file again for every series.
         return np.memmap(tif.filehandle.path, dtype=np.dtype(lv.dtype).newbyteorder(tif.byteorder),
                          mode="r", offset=lv.dataoffset, shape=tuple(lv.shape))
-    native = native_level(tif.filehandle.path, lv)
-    if native is not None:
-        return native
     return zarr.open_array(series.aszarr(level=level), mode="r")
 
 
 def _chunks(array, series) -> tuple[int, ...]:
-    if hasattr(array, "chunks"):
+    if getattr(array, "chunks", None) is not None:
         return tuple(int(c) for c in array.chunks)
-    # A memory map: one page (plane) is the natural unit.
+    # A memory map or uncompressed pages: one page (plane) is the natural unit.
     page = series.keyframe.shape
     return (1,) * (len(series.shape) - len(page)) + tuple(int(n) for n in page)
 

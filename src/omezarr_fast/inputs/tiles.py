@@ -96,6 +96,35 @@ def _layout(page) -> tuple:
         "rowsperstrip", "bitspersample"))
 
 
+def _stepped(key, shape):
+    """(the key with every stepped slice replaced by the step-1 range covering it, the
+    selection that takes the steps from that range's result, or None when no slice steps)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if not any(isinstance(k, slice) and k.step not in (None, 1) for k in key):
+        return key, None
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1:]
+    cover, post = [], []
+    for k, n in zip(key, shape):
+        if isinstance(k, slice) and k.step not in (None, 1):
+            r = range(*k.indices(n))
+            if not r:
+                cover.append(slice(0, 0))
+                post.append(slice(None))
+                continue
+            lo = min(r[0], r[-1])
+            cover.append(slice(lo, max(r[0], r[-1]) + 1))
+            stop = r[-1] - lo + (1 if k.step > 0 else -1)
+            post.append(slice(r[0] - lo, stop if stop >= 0 else None, k.step))
+        else:
+            cover.append(k)
+            if isinstance(k, slice):
+                post.append(slice(None))
+    return tuple(cover) + tuple(key[len(cover):]), tuple(post)
+
+
 class TiffTiles(LazyArray):
     """Pages of one TIFF series level (one page per plane of the leading axes), read
     block by block natively.  ``offsets``/``counts``: per page, per tile (or strip) in
@@ -113,8 +142,10 @@ class TiffTiles(LazyArray):
         self.page_ndim = 3 if samples > 1 else 2
         self.lead = self.shape[:self.ndim - self.page_ndim]
         self.height, self.width = self.shape[len(self.lead):len(self.lead) + 2]
-        self.chunks = (1,) * len(self.lead) + (min(self.tile_rows, self.height),
-                                               min(self.tile_cols, self.width)) + \
+        # The unit a read decodes whole, for the writer to align its blocks with; an
+        # uncompressed tile or strip is read row range by row range, so it has none.
+        self.chunks = None if self.compression == 1 else \
+            (1,) * len(self.lead) + (min(self.tile_rows, self.height), min(self.tile_cols, self.width)) + \
             ((samples,) if samples > 1 else ())
         self._fd = os.open(self.path, os.O_RDONLY)
 
@@ -157,6 +188,11 @@ class TiffTiles(LazyArray):
         return g
 
     def __getitem__(self, key) -> np.ndarray:
+        key, steps = _stepped(key, self.shape)
+        out = self._read(key)
+        return out if steps is None else out[steps]
+
+    def _read(self, key) -> np.ndarray:
         sl, keep = basic_key(key, self.shape)
         nl = len(self.lead)
         ys, xs = sl[nl], sl[nl + 1]
