@@ -116,7 +116,8 @@ def test_ome_tiff_channels_pages_and_pyramid(tmp_path):
         np.testing.assert_array_equal(img.levels[0][...], data)
         np.testing.assert_array_equal(img.levels[1][...], data[..., ::2, ::2])
         np.testing.assert_array_equal(img.data[1, 2:4, 10:70, 33:34], data[1, 2:4, 10:70, 33:34])
-        assert f.handles == []      # nothing of tifffile kept open
+        assert all(isinstance(h, TiffTiles) for h in f.handles)     # no TiffFile kept open
+    assert img.levels[0]._fd is None        # closed with the input
 
 
 @pytest.mark.parametrize("dtype, kw", [

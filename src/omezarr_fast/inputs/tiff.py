@@ -83,11 +83,13 @@ def _read(tif, path: str, axes) -> InputFile:
             img.channels = [ChannelInfo(None, c) for c in RGB_COLORS]
         images.append(img)
     ome_xml = tif.ome_metadata if doc else None
+    # Native tiles keep their own file (closed with the input); memory maps need no open
+    # TiffFile; zarr arrays over aszarr do.
+    handles = [level for img in images for level in img.levels if isinstance(level, TiffTiles)]
     if all(isinstance(level, (np.memmap, TiffTiles)) for img in images for level in img.levels):
-        tif.close()     # memory maps and native tiles need no open TiffFile; aszarr does
-        handles = []
+        tif.close()
     else:
-        handles = [tif]
+        handles.append(tif)
     return InputFile(path, fmt, images, ome_xml, doc.plates if doc else [], handles=handles)
 
 

@@ -147,16 +147,17 @@ class TiffTiles(LazyArray):
         self.chunks = None if self.compression == 1 else \
             (1,) * len(self.lead) + (min(self.tile_rows, self.height), min(self.tile_cols, self.width)) + \
             ((samples,) if samples > 1 else ())
-        self._fd = os.open(self.path, os.O_RDONLY)
+        self._fd = None     # opened on the first read: a file of many series holds no fd per level
 
     def __del__(self):
-        fd = getattr(self, "_fd", None)
-        if fd is not None:
-            os.close(fd)
-            self._fd = None
+        self.close()
 
     def close(self) -> None:
-        self.__del__()
+        """Close the file (a later read opens it again)."""
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            self._fd = None
+            os.close(fd)
 
     def __reduce__(self):
         return TiffTiles, (self.path, self.shape, self.dtype, self.compression, self.predictor,
@@ -212,6 +213,8 @@ class TiffTiles(LazyArray):
             tiles[:, :, _DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
             tiles[:, :, _OFFSET] = self.offsets[pages[:, None], grid[None, :, _INDEX]]
             tiles[:, :, _COUNT] = self.counts[pages[:, None], grid[None, :, _INDEX]]
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
             _native().read_tiff_tiles(
                 self._fd, os.fstat(self._fd).st_size, self.compression, self.predictor,
                 self.dtype.itemsize, self.samples, self.tile_rows, self.tile_cols,
