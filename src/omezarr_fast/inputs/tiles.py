@@ -57,7 +57,8 @@ def native_level(path, level) -> TiffTiles | None:
         return None
     spp = int(kf.samplesperpixel)
     if (spp > 1 and int(kf.planarconfig) != 1) or int(kf.bitspersample) != 8 * dtype.itemsize \
-            or int(kf.fillorder) != 1 or int(kf.imagedepth) != 1 or int(getattr(kf, "tiledepth", 1)) != 1:
+            or int(kf.fillorder) != 1 or int(kf.imagedepth) != 1 or int(getattr(kf, "tiledepth", 1)) != 1 \
+            or tuple(getattr(kf, "subsampling", None) or (1, 1)) != (1, 1):
         return None
     height, width = int(kf.imagelength), int(kf.imagewidth)
     page_shape = (height, width, spp) if spp > 1 else (height, width)
