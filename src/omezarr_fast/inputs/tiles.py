@@ -23,10 +23,10 @@ import numpy as np
 
 from omezarr_fast.inputs.lazy import LazyArray, basic_key
 
-__all__ = ["TiffTiles", "native_level"]
+__all__ = ["TT_FIELDS", "TiffTiles", "native_level", "stepped", "tile_grid", "tiff_geometry"]
 
 TT_FIELDS = 10      # csrc/tiff_tiles.h: one tile is 10 int64 values, in this order
-_OFFSET, _COUNT, _ROWS, _ROW0, _COL0, _NROWS, _NCOLS, _DST, _PAGE, _INDEX = range(TT_FIELDS)
+OFFSET, COUNT, ROWS, ROW0, COL0, NROWS, NCOLS, DST, PAGE, INDEX = range(TT_FIELDS)
 
 
 def _native():
@@ -35,29 +35,18 @@ def _native():
     return native
 
 
-def native_level(path, level) -> TiffTiles | None:
-    """A :class:`TiffTiles` over a tifffile series level (``series.levels[k]``) when
-    the native reader can decode it, else None."""
-    try:
-        compressions = _native().tiff_compressions()
-    except ImportError:
-        return None
+def tiff_geometry(level):
+    """``(pages, shape, dtype, samples, tile_rows, tile_cols)`` of a tifffile series level
+    whose pages are one plane each of the leading axes, all in one file with one layout,
+    as 2-D tiles or strips (samples interleaved); None for anything else."""
     pages = list(level.pages)
     kf = level.keyframe
-    if not pages or any(p is None for p in pages):
+    if not pages or any(p is None for p in pages) or kf.dtype is None:
         return None
-    dtype = np.dtype(kf.dtype) if kf.dtype is not None else None
-    if dtype is None or dtype.kind not in "uif" or dtype.itemsize not in (1, 2, 4, 8):
-        return None
-    if dtype.itemsize > 1 and kf.parent.byteorder != ("<" if sys.byteorder == "little" else ">"):
-        return None
-    predictor = int(kf.predictor)
-    if int(kf.compression) not in compressions or predictor not in (1, 2) or \
-            (predictor == 2 and dtype.kind not in "ui"):
-        return None
+    dtype = np.dtype(kf.dtype)
     spp = int(kf.samplesperpixel)
-    if (spp > 1 and int(kf.planarconfig) != 1) or int(kf.bitspersample) != 8 * dtype.itemsize \
-            or int(kf.fillorder) != 1 or int(kf.imagedepth) != 1 or int(getattr(kf, "tiledepth", 1)) != 1 \
+    if (spp > 1 and int(kf.planarconfig) != 1) or int(kf.imagedepth) != 1 \
+            or int(getattr(kf, "tiledepth", 1)) != 1 \
             or tuple(getattr(kf, "subsampling", None) or (1, 1)) != (1, 1):
         return None
     height, width = int(kf.imagelength), int(kf.imagewidth)
@@ -75,19 +64,40 @@ def native_level(path, level) -> TiffTiles | None:
         rows, cols = min(int(kf.rowsperstrip) or height, height), width
         ntiles = -(-height // rows)
     fh = kf.parent.filehandle
-    file_path = os.fspath(path)
-    offsets = np.empty((len(pages), ntiles), np.int64)
-    counts = np.empty((len(pages), ntiles), np.int64)
-    for i, p in enumerate(pages):
+    for p in pages:
         # Every page from this one file (a multi-file OME-TIFF's pages are in others),
         # with the key page's layout.
         if p.parent.filehandle is not fh or len(p.dataoffsets) != ntiles or \
                 len(p.databytecounts) != ntiles or (p.keyframe is not kf and _layout(p.keyframe) != _layout(kf)):
             return None
-        offsets[i] = p.dataoffsets
-        counts[i] = p.databytecounts
-    return TiffTiles(file_path, shape, dtype.newbyteorder("="), int(kf.compression), predictor, spp,
-                     rows, cols, offsets, counts)
+    return pages, shape, dtype, spp, rows, cols
+
+
+def native_level(path, level) -> TiffTiles | None:
+    """A :class:`TiffTiles` over a tifffile series level (``series.levels[k]``) when
+    the native reader can decode it, else None."""
+    try:
+        compressions = _native().tiff_compressions()
+    except ImportError:
+        return None
+    geometry = tiff_geometry(level)
+    if geometry is None:
+        return None
+    pages, shape, dtype, spp, rows, cols = geometry
+    kf = level.keyframe
+    if dtype.kind not in "uif" or dtype.itemsize not in (1, 2, 4, 8) or \
+            int(kf.bitspersample) != 8 * dtype.itemsize or int(kf.fillorder) != 1:
+        return None
+    if dtype.itemsize > 1 and kf.parent.byteorder != ("<" if sys.byteorder == "little" else ">"):
+        return None
+    predictor = int(kf.predictor)
+    if int(kf.compression) not in compressions or predictor not in (1, 2) or \
+            (predictor == 2 and dtype.kind not in "ui"):
+        return None
+    offsets = np.array([p.dataoffsets for p in pages], np.int64)
+    counts = np.array([p.databytecounts for p in pages], np.int64)
+    return TiffTiles(os.fspath(path), shape, dtype.newbyteorder("="), int(kf.compression), predictor,
+                     spp, rows, cols, offsets, counts)
 
 
 def _layout(page) -> tuple:
@@ -97,7 +107,31 @@ def _layout(page) -> tuple:
         "rowsperstrip", "bitspersample"))
 
 
-def _stepped(key, shape):
+def tile_grid(ys: slice, xs: slice, px: int, th: int, tw: int, height: int, width: int) -> np.ndarray:
+    """The tiles (th x tw; strips: tw = width) of a page of height x width that the block
+    (rows ys, columns xs) touches: one row of TT_FIELDS per tile, the page-independent
+    fields filled (index, rows, row0, col0, nrows, ncols, dst with px bytes a pixel)."""
+    nx = xs.stop - xs.start
+    ntx = -(-width // tw)
+    ty = np.arange(ys.start // th, (ys.stop - 1) // th + 1, dtype=np.int64)
+    tx = np.arange(xs.start // tw, (xs.stop - 1) // tw + 1, dtype=np.int64)
+    ty, tx = (a.reshape(-1) for a in np.meshgrid(ty, tx, indexing="ij"))
+    y0 = np.maximum(ys.start, ty * th)
+    y1 = np.minimum(ys.stop, ty * th + th)
+    x0 = np.maximum(xs.start, tx * tw)
+    x1 = np.minimum(xs.stop, tx * tw + tw)
+    g = np.empty((len(ty), TT_FIELDS), np.int64)
+    g[:, INDEX] = ty * ntx + tx
+    g[:, ROWS] = np.minimum(th, height - ty * th)
+    g[:, ROW0] = y0 - ty * th
+    g[:, COL0] = x0 - tx * tw
+    g[:, NROWS] = y1 - y0
+    g[:, NCOLS] = x1 - x0
+    g[:, DST] = ((y0 - ys.start) * nx + (x0 - xs.start)) * px
+    return g
+
+
+def stepped(key, shape):
     """(the key with every stepped slice replaced by the step-1 range covering it, the
     selection that takes the steps from that range's result, or None when no slice steps)."""
     if not isinstance(key, tuple):
@@ -167,30 +201,8 @@ class TiffTiles(LazyArray):
     def __repr__(self) -> str:
         return f"TiffTiles({self.path!r}, shape={self.shape}, dtype={self.dtype})"
 
-    def _grid(self, ys: slice, xs: slice, px: int) -> np.ndarray:
-        """The tiles one page's block (rows ys, columns xs) touches: one row per tile,
-        page-independent fields filled (index, rows, row0, col0, nrows, ncols, dst)."""
-        th, tw, nx = self.tile_rows, self.tile_cols, xs.stop - xs.start
-        ntx = -(-self.width // tw)
-        ty = np.arange(ys.start // th, (ys.stop - 1) // th + 1, dtype=np.int64)
-        tx = np.arange(xs.start // tw, (xs.stop - 1) // tw + 1, dtype=np.int64)
-        ty, tx = (a.reshape(-1) for a in np.meshgrid(ty, tx, indexing="ij"))
-        y0 = np.maximum(ys.start, ty * th)
-        y1 = np.minimum(ys.stop, ty * th + th)
-        x0 = np.maximum(xs.start, tx * tw)
-        x1 = np.minimum(xs.stop, tx * tw + tw)
-        g = np.empty((len(ty), TT_FIELDS), np.int64)
-        g[:, _INDEX] = ty * ntx + tx
-        g[:, _ROWS] = np.minimum(th, self.height - ty * th)
-        g[:, _ROW0] = y0 - ty * th
-        g[:, _COL0] = x0 - tx * tw
-        g[:, _NROWS] = y1 - y0
-        g[:, _NCOLS] = x1 - x0
-        g[:, _DST] = ((y0 - ys.start) * nx + (x0 - xs.start)) * px
-        return g
-
     def __getitem__(self, key) -> np.ndarray:
-        key, steps = _stepped(key, self.shape)
+        key, steps = stepped(key, self.shape)
         out = self._read(key)
         return out if steps is None else out[steps]
 
@@ -205,15 +217,15 @@ class TiffTiles(LazyArray):
         if out.size:
             px = self.samples * self.dtype.itemsize
             plane = (ys.stop - ys.start) * (xs.stop - xs.start) * px
-            grid = self._grid(ys, xs, px)
+            grid = tile_grid(ys, xs, px, self.tile_rows, self.tile_cols, self.height, self.width)
             pages = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in lead_sl),
                                                      indexing="ij"), self.lead).reshape(-1) \
                 if nl else np.zeros(1, np.int64)
             tiles = np.repeat(grid[None], len(pages), axis=0)
-            tiles[:, :, _PAGE] = pages[:, None]
-            tiles[:, :, _DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
-            tiles[:, :, _OFFSET] = self.offsets[pages[:, None], grid[None, :, _INDEX]]
-            tiles[:, :, _COUNT] = self.counts[pages[:, None], grid[None, :, _INDEX]]
+            tiles[:, :, PAGE] = pages[:, None]
+            tiles[:, :, DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
+            tiles[:, :, OFFSET] = self.offsets[pages[:, None], grid[None, :, INDEX]]
+            tiles[:, :, COUNT] = self.counts[pages[:, None], grid[None, :, INDEX]]
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDONLY)
             _native().read_tiff_tiles(
