@@ -6,11 +6,15 @@ names and colours and an image name; written twice, uncompressed (one strip per 
 and zlib-compressed in 256x256 tiles.  Every tool writes OME-Zarr 0.5 with a pyramid
 from it, each with its own defaults:
 
-- ours: ``omezarr-fast convert IN OUT`` (the command, in its own process);
+- ours: ``omezarr-fast convert IN OUT`` (the command, in its own process), with its default
+  codec (zstd-3) and, as rows of their own (``--ours``), zstd-1 and blosc-lz4 (shuffled), the
+  codecs a user picks for speed;
 - ngff-zarr: its CLI, ``ngff-zarr -i IN -o OUT --ome-zarr-version 0.5``;
 - eubi-bridge-lite: its CLI, ``eubi to_zarr IN --output_path OUT --zarr_format 3``
-  (installed in its own virtualenv, ``--eubi PATH`` to the ``eubi`` executable; left out
-  when absent; it runs its conversion in a worker process);
+  (it pins an older zarr, so it lives in its own virtualenv: ``--eubi PATH`` or ``EUBI=PATH``
+  names its ``eubi`` executable, default /tmp/eubi-venv/bin/eubi; when absent its rows say
+  so; it runs its conversion in a worker process).  To install it:
+  ``python3.12 -m venv /tmp/eubi-venv && /tmp/eubi-venv/bin/pip install eubi-bridge-lite``;
 - ome-zarr-py: the script its docs show for a TIFF: ``tifffile.imread`` then
   ``ome_zarr.writer.write_image(data, group, axes="czyx")`` into a zarr v3 group (the
   metadata a user would have to copy by hand is not copied).
@@ -49,6 +53,14 @@ CHANNELS = [("DAPI", 0x0000FFFF), ("GFP", 0x00FF00FF)]    # names, RGBA colours 
 COLORS_HEX = ["0000FF", "00FF00"]
 NAME = "benchmark cells"
 TOOLS = ("ours", "ngff-zarr", "eubi-bridge-lite", "ome-zarr-py")
+PEERS = TOOLS[1:]
+# Our codec settings (--ours): extra arguments of `omezarr-fast convert`.
+OURS = {
+    "zstd-3": [],                    # the default
+    "zstd-1": ["--clevel", "1"],
+    "blosc-lz4": ["--codec", json.dumps([{"name": "blosc", "configuration": {
+        "cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 2}}])],
+}
 
 OME_ZARR_PY = """
 import sys, tifffile, zarr
@@ -82,9 +94,10 @@ def make_inputs(shape, cache: Path) -> dict[str, Path]:
 
 
 def command(tool: str, src: Path, out: Path, eubi: str | None) -> list[str]:
-    if tool == "ours":
+    if tool.startswith("ours"):
+        codec = tool.partition(" ")[2].strip("()") or "zstd-3"
         return [sys.executable, "-m", "omezarr_fast.cli", "convert", str(src), str(out),
-                "--no-progress"]
+                "--no-progress", *OURS[codec]]
     if tool == "ngff-zarr":
         exe = shutil.which("ngff-zarr") or str(Path(sys.executable).with_name("ngff-zarr"))
         return [exe, "-i", str(src), "-o", str(out), "--ome-zarr-version", "0.5", "-q"]
@@ -174,6 +187,8 @@ def main():
     ap.add_argument("--size", help="CxZxYxX instead (default 2x64x2048x2048: 1 GiB)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--ours", default=",".join(OURS),
+                    help=f"our codec settings, each a row ({', '.join(OURS)})")
     ap.add_argument("--eubi", default=os.environ.get("EUBI", "/tmp/eubi-venv/bin/eubi"),
                     help="the eubi executable of eubi-bridge-lite (its own virtualenv)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per run (default 900)")
@@ -181,10 +196,17 @@ def main():
     args = ap.parse_args()
     shape = tuple(int(x) for x in args.size.lower().split("x")) if args.size else \
         SIZES["quick" if args.quick else "full"]
-    tools = [t for t in args.tools.split(",") if t]
+    tools = []
+    for t in (t for t in args.tools.split(",") if t):
+        tools += [f"ours ({c})" for c in args.ours.split(",") if c] if t == "ours" else [t]
+    missing = {}
     if "eubi-bridge-lite" in tools and not Path(args.eubi).exists():
-        print(f"eubi-bridge-lite: no executable at {args.eubi}; left out", file=sys.stderr)
-        tools.remove("eubi-bridge-lite")
+        missing["eubi-bridge-lite"] = f"not installed (no {args.eubi}; --eubi PATH or EUBI=PATH)"
+        print(f"eubi-bridge-lite: {missing['eubi-bridge-lite']}", file=sys.stderr)
+    ngff_exe = shutil.which("ngff-zarr") or Path(sys.executable).with_name("ngff-zarr")
+    if "ngff-zarr" in tools and not Path(ngff_exe).exists():
+        missing["ngff-zarr"] = "not installed (no ngff-zarr command)"
+    runnable = [t for t in tools if t not in missing]
     files = make_inputs(shape, Path(args.cache))
     nbytes = int(np.prod(shape)) * 2
     results: dict[tuple[str, str], list[dict]] = {}
@@ -196,8 +218,8 @@ def main():
     try:
         for r in range(args.rounds):
             for kind, src in files.items():
-                for tool in tools:
-                    out = work / f"{tool}.ome.zarr"
+                for tool in runnable:
+                    out = work / f"{tool.replace(' ', '_')}.ome.zarr"
                     shutil.rmtree(out, ignore_errors=True)
                     res = run_one(command(tool, src, out, args.eubi), args.timeout)
                     loads.append(os.getloadavg()[0])
@@ -213,6 +235,7 @@ def main():
                         continue
                     print(f"round {r} {kind} {tool}: {res['time']:.2f} s, peak "
                           f"{res['peak_mb']:.0f} MB", file=sys.stderr)
+                    res["out_mb"] = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
                     results.setdefault(key, []).append(res)
                     if key not in meta:
                         levels[key] = []
@@ -226,26 +249,37 @@ def main():
           f"file; {os.cpu_count()} cores, {omezarr_fast.get_num_threads()} threads; median of "
           f"{args.rounds} interleaved rounds; load average during the run: "
           f"min {min(loads):.1f}, median {statistics.median(loads):.1f}, max {max(loads):.1f}\n")
-    print("| input | tool | time (s) | vs ours | peak RSS (MB) | peak / image | levels | "
-          "metadata carried |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("| input | tool | time (s), median (min-max) | fastest peer / this | peak RSS (MB) | "
+          "peak / image | output (MB) | levels | metadata carried |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    summary = []
     for kind in files:
-        ours = results.get((kind, "ours"))
-        t_ours = statistics.median(x["time"] for x in ours) if ours else None
+        peer_times = {t: statistics.median(x["time"] for x in results[(kind, t)])
+                      for t in PEERS if results.get((kind, t))}
+        fastest = min(peer_times.items(), key=lambda kv: kv[1]) if peer_times else None
         for tool in tools:
             rs = results.get((kind, tool))
             if not rs:
-                what = f"> {args.timeout:.0f} (stopped)" if (kind, tool) in timeouts else "failed"
-                print(f"| {kind} | {tool} | {what} | | | | | |")
+                what = missing.get(tool) or (f"> {args.timeout:.0f} (stopped)"
+                                             if (kind, tool) in timeouts else "failed")
+                print(f"| {kind} | {tool} | {what} | | | | | | |")
                 continue
-            t = statistics.median(x["time"] for x in rs)
+            ts = [x["time"] for x in rs]
+            t = statistics.median(ts)
             peak = statistics.median(x["peak_mb"] for x in rs)
-            ratio = f"{t / t_ours:.2f}x" if t_ours else "-"
-            print(f"| {kind} | {tool} | {t:.2f} | {ratio} | {peak:.0f} | "
-                  f"{peak * 2**20 / nbytes:.0%} | {levels[(kind, tool)][0]} | "
-                  f"{', '.join(meta[(kind, tool)]) or 'none'} |")
-    print("\n'vs ours': a tool's time over ours (above 1: ours is faster). Peak RSS includes "
-          "each tool's interpreter and libraries.")
+            ratio = f"{fastest[1] / t:.2f}x" if fastest else "-"
+            print(f"| {kind} | {tool} | {t:.2f} ({min(ts):.2f}-{max(ts):.2f}) | {ratio} | {peak:.0f} | "
+                  f"{peak * 2**20 / nbytes:.0%} | {statistics.median(x['out_mb'] for x in rs):.0f} | "
+                  f"{levels[(kind, tool)][0]} | {', '.join(meta[(kind, tool)]) or 'none'} |")
+            if tool.startswith("ours") and fastest:
+                summary.append(f"{kind}, {tool}: {fastest[1] / t:.2f}x the fastest peer "
+                               f"({fastest[0]}, {fastest[1]:.2f} s; goal >= 2x), peak RSS "
+                               f"{peak * 2**20 / nbytes:.0%} of the image (goal <= 25%)")
+    print("\n'fastest peer / this': the fastest peer's median time over this row's (above 1: this "
+          "row is faster). Peak RSS includes each tool's interpreter and libraries (ours: ~63 MB "
+          "before any data).")
+    for line in summary:
+        print("- " + line)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import operator
 import os
 import sys
 
 import numpy as np
 
-from omezarr_fast.inputs.lazy import LazyArray
+from omezarr_fast.inputs.lazy import LazyArray, basic_key
 
 __all__ = ["FileBlocks", "ReleasingMap", "streamed"]
 
@@ -104,34 +103,8 @@ class FileBlocks(LazyArray):
     def __repr__(self) -> str:
         return f"FileBlocks({self.path!r}, shape={self.shape}, dtype={self.dtype})"
 
-    def _slices(self, key) -> tuple[list[slice], list[bool]]:
-        if not isinstance(key, tuple):
-            key = (key,)
-        if Ellipsis in key:
-            i = key.index(Ellipsis)
-            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1:]
-        key = key + (slice(None),) * (self.ndim - len(key))
-        if len(key) != self.ndim:
-            raise IndexError(f"too many indices: {len(key)} for {self.ndim} dimensions")
-        out, keep = [], []
-        for k, n in zip(key, self.shape):
-            if isinstance(k, slice):
-                start, stop, step = k.indices(n)
-                if step != 1:
-                    raise IndexError("FileBlocks takes slices with step 1 and integers")
-                out.append(slice(start, max(start, stop)))
-                keep.append(True)
-            else:
-                i = operator.index(k)
-                if not -n <= i < n:
-                    raise IndexError(f"index {i} is out of bounds for an axis of size {n}")
-                i %= n
-                out.append(slice(i, i + 1))
-                keep.append(False)
-        return out, keep
-
     def __getitem__(self, key) -> np.ndarray:
-        sl, keep = self._slices(key)
+        sl, keep = basic_key(key, self.shape)
         shape = tuple(s.stop - s.start for s in sl)
         out = np.empty(shape, self.dtype)
         if out.size:

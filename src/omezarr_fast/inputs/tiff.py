@@ -1,9 +1,13 @@
 """TIFF, OME-TIFF, ImageJ hyperstacks and pyramidal TIFF through tifffile.
 
-Each tifffile series is one image. Its data is never loaded whole: an
-uncompressed contiguous level is a memory map; anything else (compressed,
-tiled, scattered pages) is a zarr array over ``series.aszarr(level=k)``,
-which decodes only the tiles or strips a read touches. Axes come from
+Each tifffile series is one image. Its data is never loaded whole: tiles and
+strips the native reader decodes (uncompressed, deflate, zstd) are read a
+block at a time on the thread pool (:mod:`omezarr_fast.inputs.tiles`); other
+uncompressed contiguous levels are memory maps; other 2-D tiles and strips are
+decoded by tifffile on threads, a block at a time
+(:mod:`omezarr_fast.inputs.segments`); anything else is a zarr array over
+``series.aszarr(level=k)``, which decodes only the tiles or strips a read
+touches. Axes come from
 tifffile's series axes; metadata from the OME-XML (parsed with xml.etree),
 ImageJ's description (``imagej_metadata``) or the resolution tags.
 """
@@ -17,6 +21,8 @@ from omezarr_fast.inputs.axes import axes_from_tiff, resolve_axes
 from omezarr_fast.inputs.errors import InputError
 from omezarr_fast.inputs.model import ChannelInfo, InputFile, InputImage
 from omezarr_fast.inputs.omexml import OmeDocument, OmeImage, parse_ome_xml
+from omezarr_fast.inputs.segments import TiffSegments, segments_level
+from omezarr_fast.inputs.tiles import TiffTiles, native_level
 from omezarr_fast.inputs.units import SPACE, TIME, normalize_unit
 
 RGB_COLORS = ("FF0000", "00FF00", "0000FF")
@@ -80,30 +86,42 @@ def _read(tif, path: str, axes) -> InputFile:
             img.channels = [ChannelInfo(None, c) for c in RGB_COLORS]
         images.append(img)
     ome_xml = tif.ome_metadata if doc else None
-    if all(isinstance(level, np.memmap) for img in images for level in img.levels):
-        tif.close()     # memory maps need no open TiffFile; zarr arrays over aszarr do
-        handles = []
+    # Native tiles keep their own file (closed with the input); memory maps need no open
+    # TiffFile; zarr arrays over aszarr do.
+    handles = [level for img in images for level in img.levels
+               if isinstance(level, (TiffTiles, TiffSegments))]
+    if all(isinstance(level, (np.memmap, TiffTiles)) for img in images for level in img.levels):
+        tif.close()
     else:
-        handles = [tif]
+        handles.append(tif)
     return InputFile(path, fmt, images, ome_xml, doc.plates if doc else [], handles=handles)
 
 
 def _level_array(tif, series, level: int):
-    """A memory map when the level is uncompressed and contiguous, else a zarr array over aszarr."""
+    """Tiles, strips or pages the native reader decodes (:mod:`omezarr_fast.inputs.tiles`);
+    else a memory map when the level is uncompressed and contiguous; else 2-D tiles or
+    strips tifffile decodes on threads (:mod:`omezarr_fast.inputs.segments`); else a zarr
+    array over aszarr."""
     import zarr
 
     lv = series.levels[level]
+    native = native_level(tif.filehandle.path, lv)
+    if native is not None:
+        return native
     if lv.dataoffset is not None:
         # What tifffile.memmap does, without parsing the file again for every series.
         return np.memmap(tif.filehandle.path, dtype=np.dtype(lv.dtype).newbyteorder(tif.byteorder),
                          mode="r", offset=lv.dataoffset, shape=tuple(lv.shape))
+    threaded = segments_level(tif.filehandle.path, lv)
+    if threaded is not None:
+        return threaded
     return zarr.open_array(series.aszarr(level=level), mode="r")
 
 
 def _chunks(array, series) -> tuple[int, ...]:
-    if hasattr(array, "chunks"):
+    if getattr(array, "chunks", None) is not None:
         return tuple(int(c) for c in array.chunks)
-    # A memory map: one page (plane) is the natural unit.
+    # A memory map or uncompressed pages: one page (plane) is the natural unit.
     page = series.keyframe.shape
     return (1,) * (len(series.shape) - len(page)) + tuple(int(n) for n in page)
 
