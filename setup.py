@@ -56,7 +56,7 @@ native = Extension(
     extra_compile_args=["-O3", "-std=gnu11", "-fvisibility=hidden", "-fno-strict-aliasing",
                         "-Wall", "-Wno-unused-function", *cflags],
     # Only PyInit__native is exported (PyMODINIT_FUNC marks it visible).
-    extra_link_args=["-Wl,--exclude-libs,ALL", "-pthread", *libs, "-luring"],
+    extra_link_args=["-Wl,--exclude-libs,ALL", "-pthread", *libs],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
 )
 

@@ -417,21 +417,8 @@ static size_t read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, c
     return ozf_count_failed(st, n);
 }
 
-int ozf_uring_prefetch(const ozf_read_task *t, size_t n, size_t bound, ozf_read_task **out, uint8_t ***bufs);
-size_t ozf_read_tasks(const ozf_chain *c_, size_t n, const ozf_read_task *t, const uint8_t *fill,
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
                       ozf_status *st, int shared) {
-    const ozf_chain *c = c_;
-    static int uring = -1;
-    if (uring < 0) { const char *e = getenv("OZF_EXP_URING"); uring = e && *e == '1'; }
-    if (uring) {
-        ozf_read_task *c; uint8_t **b;
-        if (!ozf_uring_prefetch(t, n, ozf_chain_read_bound(c_), &c, &b)) {
-            size_t failed = read_tasks(c_, n, c, fill, st, shared, NULL);
-            for (size_t i = 0; i < n; i++) free(b[i]);
-            free(b); free(c);
-            return failed;
-        }
-    }
     ozf_ra_job *ra = ozf_readahead_start(t, n); /* the device reads ahead of the preads */
     size_t failed = read_tasks(c, n, t, fill, st, shared, ozf_readahead_order(ra));
     ozf_readahead_finish(ra);
