@@ -22,8 +22,16 @@ round, each on an array opened before the cache is dropped):
   byte ranges the 64 patches need (inner chunks, or whole chunk files), all
   advised to the kernel at once and read (the I/O floor of read_regions), and
   patch by patch (the I/O floor of one patch at a time).
-Prints median, min and max over the rounds, and ratios of medians taken in the
-same run (ours / peer as speed: > 1 means ours is faster).
+Prints median, min and max over the rounds, ratios of medians taken in the
+same run (ours / peer as speed: > 1 means ours is faster), and the megabytes
+the block device read for each (its counters in /sys/dev/block; more than the
+bytes the reads need is kernel read-ahead the read did not use).
+
+With --io-strategies, also times ways of reading the patches' byte ranges
+(io_strategies.c, built with the system's cc, with liburing where installed):
+pread one after another, WILLNEED then pread (what the pipeline does),
+io_uring with everything submitted at once (with and without
+POSIX_FADV_RANDOM), and a set of pread threads.
 """
 from __future__ import annotations
 
@@ -31,6 +39,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +97,26 @@ def volume(shape) -> np.ndarray:
     several float copies of the whole volume: ~12 GB for 1 GiB of uint16)."""
     return np.concatenate([microscopy_like((min(64, shape[0] - z), *shape[1:]), np.uint16, seed=z)
                            for z in range(0, shape[0], 64)])
+
+
+def device_counters(path: Path):
+    """Bytes read and read requests completed so far by the block device
+    holding path; None where there is none (tmpfs, overlay)."""
+    st = os.stat(path)
+    try:
+        with open(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}/stat") as f:
+            fields = f.read().split()
+    except OSError:
+        return None
+    return int(fields[2]) * 512, int(fields[0])
+
+
+def timed_io(fn, path: Path):
+    """(seconds, MB the device read meanwhile or None)."""
+    before = device_counters(path)
+    t = timed(fn)
+    after = device_counters(path)
+    return t, None if before is None or after is None else (after[0] - before[0]) / 1e6
 
 
 def files_of(path: Path) -> list[Path]:
@@ -197,7 +226,7 @@ def run_one(scenario, peer, path, corners, data, check, cold, ranges=None):
                     read_ranges(rs)
         if cold:
             drop_caches()
-        return timed(fn)
+        return timed_io(fn, path)
     array = opener(peer, path)
     out = []
     if scenario == "full read":
@@ -214,7 +243,7 @@ def run_one(scenario, peer, path, corners, data, check, cold, ranges=None):
             out.append(read_regions_patches(corners=corners, array=array))
     if cold:
         drop_caches()
-    t = timed(fn)
+    t = timed_io(fn, path)
     if check:
         got = out[0]
         if scenario == "full read":
@@ -232,38 +261,88 @@ def fmt(times, unit_mb=None) -> str:
     return f"{med * 1e3:.0f} ({lo * 1e3:.0f}-{hi * 1e3:.0f})"
 
 
-def report(name, shape, results, mb, disk_mb, cold):
-    print(f"## {name}: {shape} uint16, {mb:.0f} MB decoded, {disk_mb:.0f} MB on disk\n")
+def dev_mb(read_mb, key) -> str:
+    """The device's megabytes read for a row: median (min-max), or n/a."""
+    v = [m for m in read_mb.get(key, []) if m is not None]
+    return f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})" if v else "n/a"
+
+
+def report(name, shape, results, read_mb, mb, disk_mb, need_mb, cold):
+    print(f"## {name}: {shape} uint16, {mb:.0f} MB decoded, {disk_mb:.0f} MB on disk; the 64 patches "
+          f"need {need_mb:.0f} MB of it\n")
     full = {p: t for (s, p), t in results.items() if s == "full read"}
     if full:
         ours = statistics.median(full[OURS])
-        print("| full read | MB/s median (min-max) | ours faster by (medians) |")
-        print("|---|---|---|")
+        print("| full read | MB/s median (min-max) | ours faster by (medians) | MB the device read |")
+        print("|---|---|---|---|")
         for p, t in full.items():
-            print(f"| {p} | {fmt(t, mb)} | {statistics.median(t) / ours:.2f}x |")
+            print(f"| {p} | {fmt(t, mb)} | {statistics.median(t) / ours:.2f}x | "
+                  f"{dev_mb(read_mb, ('full read', p))} |")
         print()
     patches = {(s, p): t for (s, p), t in results.items() if s.startswith("patches")}
     if patches:
         one = statistics.median(results[("patches one at a time", OURS)])
         reg = statistics.median(results[("patches at once", OURS + " read_regions")])
         print("| 64 patches of 64^3 | ms median (min-max) | ours one at a time faster by | "
-              "ours read_regions faster by |")
-        print("|---|---|---|---|")
+              "ours read_regions faster by | MB the device read |")
+        print("|---|---|---|---|---|")
         for (s, p), t in patches.items():
             med = statistics.median(t)
-            print(f"| {p}, {s.removeprefix('patches ')} | {fmt(t)} | {med / one:.2f}x | {med / reg:.2f}x |")
+            print(f"| {p}, {s.removeprefix('patches ')} | {fmt(t)} | {med / one:.2f}x | {med / reg:.2f}x | "
+                  f"{dev_mb(read_mb, (s, p))} |")
         print()
     dev = {p: t for (s, p), t in results.items() if s == "device"}
     if dev:
-        print(f"| device, {'caches dropped' if cold else 'from the page cache'} | median (min-max) | |")
-        print("|---|---|---|")
+        print(f"| device, {'caches dropped' if cold else 'from the page cache'} | median (min-max) | | "
+              "MB the device read |")
+        print("|---|---|---|---|")
         for p, t in dev.items():
             if p.startswith("patches"):
-                print(f"| the {p} (advised at once, then read) | {fmt(t)} ms | the I/O floor of those reads |")
+                print(f"| the {p} (advised at once, then read) | {fmt(t)} ms | the I/O floor of those reads | "
+                      f"{dev_mb(read_mb, ('device', p))} |")
             else:
                 print(f"| the files, {p} | {fmt(t, disk_mb)} MB/s on disk | "
-                      f"{mb / statistics.median(t):.0f} MB/s decoded at that speed |")
+                      f"{mb / statistics.median(t):.0f} MB/s decoded at that speed | "
+                      f"{dev_mb(read_mb, ('device', p))} |")
         print()
+
+
+IO_MODES = ("plain", "willneed", "uring", "uring-random", "threads:4", "threads:16")
+
+
+def io_strategies(name, path: Path, ranges, rounds: int, workdir: Path) -> None:
+    """Times io_strategies.c's ways of reading the patches' ranges, interleaved."""
+    src = Path(__file__).resolve().parent / "io_strategies.c"
+    exe = workdir / "io_strategies"
+    uring = subprocess.run(["cc", "-O2", str(src), "-o", str(exe), "-lpthread", "-luring"],
+                           capture_output=True).returncode == 0
+    if not uring:  # no liburing: the other modes only
+        subprocess.run(["cc", "-O2", "-DNO_URING", str(src), "-o", str(exe), "-lpthread"], check=True)
+    listing = workdir / "ranges.txt"
+    with open(listing, "w") as f:
+        for rs in ranges:
+            f.writelines(f"{p} {off} {n}\n" for p, off, n in sorted(rs))
+            f.write("\n")
+    modes = [m for m in IO_MODES if uring or not m.startswith("uring")]
+    got: dict[tuple[str, str], list[float]] = {}
+    read_mb: dict[tuple[str, str], list] = {}
+    for _ in range(rounds):
+        for scope in ("patch", "all"):
+            for m in modes:
+                before = device_counters(path)
+                out = subprocess.run([str(exe), str(listing), m, scope], capture_output=True, text=True,
+                                     check=True)
+                after = device_counters(path)
+                got.setdefault((scope, m), []).append(float(out.stdout) / 1e3)
+                read_mb.setdefault((scope, m), []).append(None if before is None else (after[0] - before[0]) / 1e6)
+    print(f"## {name}: ways to read the 64 patches' byte ranges, caches dropped (io_strategies.c"
+          f"{'' if uring else '; no liburing, so no io_uring'})\n")
+    print("| mode | patch by patch, ms | MB the device read | all at once, ms | MB the device read |")
+    print("|---|---|---|---|---|")
+    for m in modes:
+        print(f"| {m} | {fmt(got[('patch', m)])} | {dev_mb(read_mb, ('patch', m))} | "
+              f"{fmt(got[('all', m)])} | {dev_mb(read_mb, ('all', m))} |")
+    print()
 
 
 def main():
@@ -276,6 +355,8 @@ def main():
                     "a temp dir, removed at the end)")
     ap.add_argument("--sets", default=None, help="comma-separated subset of data set names (prefixes)")
     ap.add_argument("--peers", default=None, help="comma-separated subset of peers")
+    ap.add_argument("--io-strategies", action="store_true", help="also time ways of reading the patches' "
+                    "bytes (io_strategies.c: WILLNEED, io_uring, pread threads; needs cc)")
     args = ap.parse_args()
     cold = not args.warm
     if cold and not can_drop_caches():
@@ -306,13 +387,19 @@ def main():
             disk_mb = sum(p.stat().st_size for p in files_of(path)) / 1e6
             order = scenarios(peers, ts is not None)
             results: dict[tuple[str, str], list[float]] = {sp: [] for sp in order}
+            read_mb: dict[tuple[str, str], list] = {sp: [] for sp in order}
             if not cold:  # one untimed pass of each: the data in the page cache, the pools started
                 for s, p in order:
                     run_one(s, p, path, corners, data, False, False, ranges)
             for r in range(args.rounds):
                 for s, p in order:
-                    results[(s, p)].append(run_one(s, p, path, corners, data, r == 0, cold, ranges))
-            report(name, shape, results, data.nbytes / 1e6, disk_mb, cold)
+                    t, m = run_one(s, p, path, corners, data, r == 0, cold, ranges)
+                    results[(s, p)].append(t)
+                    read_mb[(s, p)].append(m)
+            need_mb = sum(n for _, _, n in {r for rs in ranges for r in rs}) / 1e6
+            report(name, shape, results, read_mb, data.nbytes / 1e6, disk_mb, need_mb, cold)
+            if args.io_strategies and cold:
+                io_strategies(name, path, ranges, args.rounds, root)
             del data
             if args.dir is None:
                 shutil.rmtree(path, ignore_errors=True)

@@ -10,7 +10,8 @@ full read and full write (MB/s of uncompressed data) and 64 random 64^3
 patch reads (seconds; tensorstore's concurrently, its own way, and also one
 at a time as zarr users read them; ours also all at once with
 omezarr_fast.read_regions).  Peers run interleaved (A B C D E, A B C D E, ...),
-best of --repeat.  Also the codec limit: single-thread zstd-3 (python
+--repeat rounds; prints the median and the spread (min-max) of each, and ratios
+of medians (a lead that holds only in a best-of is not a lead).  Also the codec limit: single-thread zstd-3 (python
 zstandard) on the same 32^3 chunks, times the cores.  Prints markdown.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -82,8 +84,10 @@ def main():
     mb = data.nbytes / 1e6
     corners = patch_corners(shape)
     dec_lim, enc_lim, cores, ratio = codec_limit(data)
-    print(f"# pipeline comparison: {shape} uint16 ({mb:.0f} MB), {cores} cores, best of {args.repeat}, "
-          f"interleaved; zstd-3 ratio {ratio:.2f}\n")
+    load = os.getloadavg()
+    print(f"# pipeline comparison: {shape} uint16 ({mb:.0f} MB), {cores} cores, {args.repeat} rounds, "
+          f"interleaved, medians (min-max); zstd-3 ratio {ratio:.2f}; load average {load[0]:.1f} "
+          f"{load[1]:.1f} {load[2]:.1f}\n")
     print(f"codec limit (single-thread zstd-3 on 32^3 chunks x {cores}): decode {dec_lim:.0f} MB/s, "
           f"encode {enc_lim:.0f} MB/s\n")
     chosen = pipeline_layouts(shape)
@@ -99,7 +103,10 @@ def main():
             zarr.create_array(zarr.storage.LocalStore(template), shape=shape, dtype="u2", fill_value=0, **kw)
             a = zarr.create_array(zarr.storage.LocalStore(ref), shape=shape, dtype="u2", fill_value=0, **kw)
             a[:] = data
-        best = {p: {"read": 1e9, "write": 1e9, "patches": 1e9, "one_by_one": 1e9} for p in peers}
+        times: dict[str, dict[str, list[float]]] = {p: {} for p in peers}
+
+        def add(p, what, t):
+            times[p].setdefault(what, []).append(t)
         for _ in range(args.repeat):
             for p in peers:
                 out = None
@@ -107,39 +114,49 @@ def main():
                 def r():
                     nonlocal out
                     out = read_full(p, ref)
-                best[p]["read"] = min(best[p]["read"], timed(r))
+                add(p, "read", timed(r))
                 assert np.array_equal(out, data), f"{p} read wrong data"
                 del out
                 wpath = root / f"w_{p.replace(' ', '_')}"
-                best[p]["write"] = min(best[p]["write"], timed(lambda: write_full(p, wpath, template, data)))
-                best[p]["patches"] = min(best[p]["patches"], timed(lambda: read_patches(p, ref, corners)))
-                if p == "tensorstore":
-                    best[p]["one_by_one"] = min(best[p]["one_by_one"],
-                                                timed(lambda: read_patches(p, ref, corners, False)))
+                add(p, "write", timed(lambda: write_full(p, wpath, template, data)))
+                add(p, "patches", timed(lambda: read_patches(p, ref, corners)))
+                if p in ("tensorstore", "omezarr_fast"):  # ours: `patches` is already one at a time
+                    add(p, "one_by_one", timed(lambda: read_patches(p, ref, corners, False)))
                 if p == "omezarr_fast":  # all 64 boxes in one call, like tensorstore's concurrent reads
-                    best[p]["regions"] = min(best[p].get("regions", 1e9),
-                                             timed(lambda: read_regions_patches(ref, corners, data)))
+                    add(p, "regions", timed(lambda: read_regions_patches(ref, corners, data)))
             check = read_full("omezarr_fast", root / "w_tensorstore") if ts is not None else None
             if check is not None:
                 assert np.array_equal(check, data), "omezarr_fast cannot read what tensorstore wrote"
-        o = best["omezarr_fast"]
+        med = {p: {k: statistics.median(v) for k, v in t.items()} for p, t in times.items()}
+
+        def mbs(p, k):
+            v = times[p][k]
+            return f"{mb / med[p][k]:.0f} ({mb / max(v):.0f}-{mb / min(v):.0f})"
+
+        def secs(p, k):
+            v = times[p][k]
+            return f"{med[p][k]:.3f} ({min(v):.3f}-{max(v):.3f})"
+        o = med["omezarr_fast"]
         print(f"## {name}\n")
         print("| peer | read MB/s | write MB/s | 64 patches s | ours/read | ours/write | ours/patches |")
         print("|---|---|---|---|---|---|---|")
         for p in peers:
-            b = best[p]
-            print(f"| {p} | {mb / b['read']:.0f} | {mb / b['write']:.0f} | {b['patches']:.3f} | "
+            b = med[p]
+            print(f"| {p} | {mbs(p, 'read')} | {mbs(p, 'write')} | {secs(p, 'patches')} | "
                   f"{b['read'] / o['read']:.2f}x | {b['write'] / o['write']:.2f}x | "
                   f"{b['patches'] / o['patches']:.2f}x |")
-        if "tensorstore" in best:
-            t1 = best["tensorstore"]["one_by_one"]
-            tc = best["tensorstore"]["patches"]
+        if "tensorstore" in med:
+            t1 = med["tensorstore"]["one_by_one"]
+            tc = med["tensorstore"]["patches"]
             print(f"\ntensorstore's patches are read concurrently; one at a time (as the others read them): "
-                  f"{t1:.3f} s (ours/that: {t1 / o['patches']:.2f}x)")
-            print(f"ours with omezarr_fast.read_regions (all 64 in one call): {o['regions']:.3f} s "
+                  f"{secs('tensorstore', 'one_by_one')} s; ours one at a time {secs('omezarr_fast', 'one_by_one')}"
+                  f" s (ours faster by {t1 / o['one_by_one']:.2f}x)")
+            print(f"ours with omezarr_fast.read_regions (all 64 in one call): {secs('omezarr_fast', 'regions')} s "
                   f"(tensorstore concurrent / ours: {tc / o['regions']:.2f}x)")
         print(f"\nours vs codec limit: read {mb / o['read'] / dec_lim:.0%}, write {mb / o['write'] / enc_lim:.0%}\n",
               flush=True)
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
 
