@@ -75,3 +75,13 @@ def s3_url(s3, proxy, request):
     return SimpleNamespace(url=f"s3://{s3.bucket}/{prefix}", prefix=prefix, bucket=s3.bucket,
                            options={"endpoint": proxy.endpoint, "region": "us-east-1"},
                            env={"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_REGION": "us-east-1"})
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A dask.distributed cluster of two single-threaded worker processes, one per test module."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        yield c

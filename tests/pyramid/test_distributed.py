@@ -33,14 +33,6 @@ LAYOUT = {"chunks": (4, 16, 16), "shards": (8, 32, 32), "levels": 4}
 
 
 @pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def image():
     rng = np.random.default_rng(7)
     # Not a multiple of any shard: edge regions are partial on every axis.

@@ -17,14 +17,6 @@ DATA = microscopy_like((20, 72, 90), np.uint16, seed=9)
 LAYOUT = {"axes": "zyx", "chunks": (8, 16, 16), "shards": (16, 32, 32), "progress": False}
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as c:
-        yield c
-
-
 def test_to_dask_on_s3(client, s3_url):
     write_image(DATA, s3_url.url, storage_options=s3_url.options, **LAYOUT)
     img = open_image(s3_url.url, storage_options=s3_url.options)
