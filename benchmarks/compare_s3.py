@@ -14,8 +14,8 @@ zstd-3, written once by omezarr_fast through obstore.  Scenarios:
   us, tensorstore issuing the 64 reads concurrently (futures, then results);
 - cold open: a fresh store object, open the array and read one patch
   (requests counted, the metadata ones apart); and the same as an OME-Zarr
-  image: ours (the image group's metadata, then level 0 through zarr) against
-  ome-zarr-py's Reader on its fsspec store.
+  image: ours (``open_image`` on the s3:// URL, metadata validated, then a
+  patch of level 0) against ome-zarr-py's Reader on its fsspec store.
 
 Peers: omezarr_fast through zarr's ObjectStore (obstore) and FsspecStore
 (s3fs); omezarr_fast with whole shards fetched as 8 MiB range parts
@@ -171,7 +171,7 @@ def cold_counts(endpoint_port: int, corners) -> dict[str, tuple]:
             via.close()
         # The image as an OME-Zarr reader opens it: ours through zarr (group
         # metadata, then the level), ome-zarr-py with its fsspec reader.
-        for p, fn in (("omezarr_fast obstore (image group + level 0)", _ours_image),
+        for p, fn in (("omezarr_fast open_image(s3:// URL) + level 0", _ours_image),
                       ("ome-zarr-py fsspec (Reader)", _ome_zarr_py_image)):
             proxy.reset()
             try:
@@ -192,12 +192,9 @@ def cold_counts(endpoint_port: int, corners) -> dict[str, tuple]:
 
 
 def _ours_image(via: Peers, corner):
-    with omezarr_fast.enabled():
-        store = via.store("obstore")
-        g = zarr.open_group(store, path=IMAGE, mode="r", zarr_format=3)
-        level0 = g.attrs["ome"]["multiscales"][0]["datasets"][0]["path"]
-        a = zarr.open_array(store, path=f"{IMAGE}/{level0}", mode="r", zarr_format=3)
-        return a[tuple(slice(c, c + PATCH) for c in corner)]
+    img = omezarr_fast.open_image(f"s3://{BUCKET}/{IMAGE}", storage_options={"endpoint": via.endpoint,
+                                                                              "region": REGION})
+    return img.level(0)[tuple(slice(c, c + PATCH) for c in corner)]
 
 
 def _ome_zarr_py_image(via: Peers, corner):
