@@ -12,9 +12,9 @@ from it, each with its own defaults:
 - ngff-zarr: its CLI, ``ngff-zarr -i IN -o OUT --ome-zarr-version 0.5``;
 - eubi-bridge-lite: its CLI, ``eubi to_zarr IN --output_path OUT --zarr_format 3``
   (it pins an older zarr, so it lives in its own virtualenv: ``--eubi PATH`` or ``EUBI=PATH``
-  names its ``eubi`` executable, default /tmp/eubi-venv/bin/eubi; when absent its rows say
+  names its ``eubi`` executable, default /work/venvs/eubi/bin/eubi; when absent its rows say
   so; it runs its conversion in a worker process).  To install it:
-  ``python3.12 -m venv /tmp/eubi-venv && /tmp/eubi-venv/bin/pip install eubi-bridge-lite``;
+  ``python3.12 -m venv /work/venvs/eubi && /work/venvs/eubi/bin/pip install eubi-bridge-lite``;
 - ome-zarr-py: the script its docs show for a TIFF: ``tifffile.imread`` then
   ``ome_zarr.writer.write_image(data, group, axes="czyx")`` into a zarr v3 group (the
   metadata a user would have to copy by hand is not copied).
@@ -23,8 +23,10 @@ Each run is a fresh process (peak RSS: the largest RSS of any one of its process
 ``getrusage(RUSAGE_CHILDREN)`` reports it); a run longer than ``--timeout`` is stopped and
 reported as such; tools are interleaved
 within a round and the median over rounds is reported, with ratios to ours, the machine's
-load average, and a metadata column: which of the file's fields each output carries
-(axes named c/z/y/x, pixel sizes, units, channel names, colours, image name, the OME-XML).
+load average, what each tool wrote (level 0's codecs, inner chunks and shards: eubi-bridge-lite
+writes blosc-lz4, so ``ours (blosc-lz4)`` is the like-for-like row) and a metadata column:
+which of the file's fields each output carries (axes named c/z/y/x, pixel sizes, units,
+channel names, colours, image name, the OME-XML).
 
     PYTHONPATH=src python benchmarks/compare_convert.py --quick
     PYTHONPATH=src python benchmarks/compare_convert.py            # 1 GiB per file
@@ -146,6 +148,37 @@ def find_image(root: Path) -> tuple[Path, dict] | None:
     return None
 
 
+def _codec_name(c: dict) -> str | None:
+    name, conf = c.get("name"), c.get("configuration") or {}
+    if name in ("bytes", "crc32c", None):
+        return None
+    if name == "blosc":
+        return f"blosc {conf.get('cname')}-{conf.get('clevel')} {conf.get('shuffle')}"
+    if "level" in conf:
+        return f"{name}-{conf['level']}"
+    return name
+
+
+def written_as(out: Path) -> str:
+    """Level 0's codecs, inner chunk and shard shapes, as the output's zarr.json says."""
+    found = find_image(out)
+    if found is None:
+        return "?"
+    path, ns = found
+    meta = path / ns["multiscales"][0]["datasets"][0]["path"] / "zarr.json"
+    if not meta.is_file():
+        return "?"
+    m = json.loads(meta.read_text())
+    grid = "x".join(map(str, m["chunk_grid"]["configuration"]["chunk_shape"]))
+    codecs, inner = m.get("codecs", []), None
+    if codecs and codecs[0].get("name") == "sharding_indexed":
+        conf = codecs[0]["configuration"]
+        inner, codecs = "x".join(map(str, conf["chunk_shape"])), conf["codecs"]
+    names = [n for n in map(_codec_name, codecs) if n] or ["uncompressed"]
+    shape = f"chunks {inner} in shards {grid}" if inner else f"chunks {grid}, no shards"
+    return f"{', '.join(names)}; {shape}"
+
+
 def metadata_carried(out: Path, levels_out: list) -> list[str]:
     """Which of the input's fields the output carries."""
     found = find_image(out)
@@ -187,9 +220,12 @@ def main():
     ap.add_argument("--size", help="CxZxYxX instead (default 2x64x2048x2048: 1 GiB)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--inputs", default="uncompressed,zlib-tiled",
+                    help="which input files (uncompressed, zlib-tiled): one per run keeps a "
+                         "full-size run short")
     ap.add_argument("--ours", default=",".join(OURS),
                     help=f"our codec settings, each a row ({', '.join(OURS)})")
-    ap.add_argument("--eubi", default=os.environ.get("EUBI", "/tmp/eubi-venv/bin/eubi"),
+    ap.add_argument("--eubi", default=os.environ.get("EUBI", "/work/venvs/eubi/bin/eubi"),
                     help="the eubi executable of eubi-bridge-lite (its own virtualenv)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per run (default 900)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "omezarr_fast_bench"))
@@ -208,10 +244,15 @@ def main():
         missing["ngff-zarr"] = "not installed (no ngff-zarr command)"
     runnable = [t for t in tools if t not in missing]
     files = make_inputs(shape, Path(args.cache))
+    kinds = [k for k in args.inputs.split(",") if k]
+    if not kinds or set(kinds) - set(files):
+        raise SystemExit(f"--inputs: choose from {', '.join(files)}")
+    files = {k: files[k] for k in kinds}
     nbytes = int(np.prod(shape)) * 2
     results: dict[tuple[str, str], list[dict]] = {}
     meta: dict[tuple[str, str], list[str]] = {}
     levels: dict[tuple[str, str], list] = {}
+    layouts: dict[tuple[str, str], str] = {}
     loads = [os.getloadavg()[0]]
     timeouts: set = set()
     work = Path(tempfile.mkdtemp(prefix="convert_bench_"))
@@ -240,6 +281,7 @@ def main():
                     if key not in meta:
                         levels[key] = []
                         meta[key] = metadata_carried(out, levels[key])
+                        layouts[key] = written_as(out)
                     shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -250,8 +292,8 @@ def main():
           f"{args.rounds} interleaved rounds; load average during the run: "
           f"min {min(loads):.1f}, median {statistics.median(loads):.1f}, max {max(loads):.1f}\n")
     print("| input | tool | time (s), median (min-max) | fastest peer / this | peak RSS (MB) | "
-          "peak / image | output (MB) | levels | metadata carried |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+          "peak / image | output (MB) | levels | written as (level 0) | metadata carried |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
     summary = []
     for kind in files:
         peer_times = {t: statistics.median(x["time"] for x in results[(kind, t)])
@@ -262,7 +304,7 @@ def main():
             if not rs:
                 what = missing.get(tool) or (f"> {args.timeout:.0f} (stopped)"
                                              if (kind, tool) in timeouts else "failed")
-                print(f"| {kind} | {tool} | {what} | | | | | | |")
+                print(f"| {kind} | {tool} | {what} | | | | | | | |")
                 continue
             ts = [x["time"] for x in rs]
             t = statistics.median(ts)
@@ -270,7 +312,8 @@ def main():
             ratio = f"{fastest[1] / t:.2f}x" if fastest else "-"
             print(f"| {kind} | {tool} | {t:.2f} ({min(ts):.2f}-{max(ts):.2f}) | {ratio} | {peak:.0f} | "
                   f"{peak * 2**20 / nbytes:.0%} | {statistics.median(x['out_mb'] for x in rs):.0f} | "
-                  f"{levels[(kind, tool)][0]} | {', '.join(meta[(kind, tool)]) or 'none'} |")
+                  f"{levels[(kind, tool)][0]} | {layouts[(kind, tool)]} | "
+                  f"{', '.join(meta[(kind, tool)]) or 'none'} |")
             if tool.startswith("ours") and fastest:
                 summary.append(f"{kind}, {tool}: {fastest[1] / t:.2f}x the fastest peer "
                                f"({fastest[0]}, {fastest[1]:.2f} s; goal >= 2x), peak RSS "

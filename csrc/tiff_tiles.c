@@ -6,6 +6,7 @@
 #include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -16,11 +17,15 @@
 /* A tile larger than this is refused (the caller falls back to tifffile):
  * it bounds the per-thread scratch. */
 #define OZF_TIFF_MAX_TILE ((int64_t)1 << 30)
-/* Uncompressed rows are read column range by column range (one pread per row) when
- * the range is at most 1/OZF_TIFF_NARROW of the row; else whole rows, then copied. */
-#ifndef OZF_TIFF_NARROW
-#define OZF_TIFF_NARROW 4
+/* Uncompressed rows without a predictor are read straight into the output: one
+ * preadv covers many rows, the bytes between their column ranges landing in a
+ * small sink buffer (a syscall per row costs more than copying up to this many
+ * bytes more from the page cache; wider gaps are read row by row). */
+#ifndef OZF_TIFF_GAP_MAX
+#define OZF_TIFF_GAP_MAX ((int64_t)16 << 10)
 #endif
+/* Rows per preadv: two iovecs a row (the row's columns, then the gap), within IOV_MAX. */
+#define OZF_TIFF_ROWS_PER_READ 512
 
 typedef struct {
     const ozf_tiff_layout *l;
@@ -82,18 +87,69 @@ static int decode(const job *j, const uint8_t *src, int64_t count, uint8_t *dst,
     return rc;
 }
 
+/* preadv of iov[0..cnt) from off until every byte is read (iov is advanced on a short read). */
+static int readv_all(int fd, struct iovec *iov, int cnt, int64_t off, const int64_t *t, ozf_status *st) {
+    while (cnt > 0) {
+        ssize_t r = preadv(fd, iov, cnt, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return ozf_fail_os(st, errno, "page %lld tile %lld: read failed", (long long)t[OZF_TT_PAGE],
+                               (long long)t[OZF_TT_INDEX]);
+        }
+        if (r == 0)
+            return ozf_fail(st, OZF_EIO, "page %lld tile %lld: the file ended at byte %lld (it shrank?)",
+                            (long long)t[OZF_TT_PAGE], (long long)t[OZF_TT_INDEX], (long long)off);
+        off += r;
+        while (cnt > 0 && (size_t)r >= iov->iov_len) {
+            r -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
+    }
+    return OZF_OK;
+}
+
 /* An uncompressed tile's rows [row0, row0 + nrows), columns [col0, col0 + ncols), into
- * out.  Narrow columns without a predictor (which needs each row from its start) are
- * read row by row straight into out; otherwise whole rows, a group at a time so the
- * scratch stays small however wide a strip is, then copied. */
+ * out.  Without a predictor, straight into out: many rows per preadv when the gap
+ * between their column ranges is small, else row by row.  With one (which needs each
+ * row from its start): whole rows, a group at a time so the scratch stays small however
+ * wide a strip is, then copied. */
 static void copy_rows_none(const job *j, const int64_t *t, ozf_tls *tl, uint8_t *out, ozf_status *st) {
     const ozf_tiff_layout *l = j->l;
     int64_t off = t[OZF_TT_OFFSET], row0 = t[OZF_TT_ROW0], col0 = t[OZF_TT_COL0];
     int64_t nrows = t[OZF_TT_NROWS], ncols = t[OZF_TT_NCOLS], px = j->px, rowbytes = l->tile_cols * px;
-    if (l->predictor == 1 && ncols * px * OZF_TIFF_NARROW <= rowbytes) {
+    int64_t want = ncols * px, gap = rowbytes - want;
+    if (l->predictor == 1 && gap > OZF_TIFF_GAP_MAX) {
         for (int64_t r = 0; r < nrows; r++)
-            if (read_all(l->fd, out + r * j->dst_stride, ncols * px, off + (row0 + r) * rowbytes + col0 * px, t, st))
+            if (read_all(l->fd, out + r * j->dst_stride, want, off + (row0 + r) * rowbytes + col0 * px, t, st))
                 return;
+        return;
+    }
+    if (l->predictor == 1) {
+        uint8_t *sink = ozf_tls_scratch(tl, OZF_SCRATCH_CHUNK, (size_t)gap);
+        if (!sink) {
+            ozf_fail(st, OZF_ENOMEM, "page %lld tile %lld: out of memory", (long long)t[OZF_TT_PAGE],
+                     (long long)t[OZF_TT_INDEX]);
+            return;
+        }
+        struct iovec iov[2 * OZF_TIFF_ROWS_PER_READ];
+        for (int64_t g = 0; g < nrows; g += OZF_TIFF_ROWS_PER_READ) {
+            int64_t n = nrows - g < OZF_TIFF_ROWS_PER_READ ? nrows - g : OZF_TIFF_ROWS_PER_READ;
+            int cnt = 0;
+            for (int64_t r = 0; r < n; r++) {
+                iov[cnt].iov_base = out + (g + r) * j->dst_stride;
+                iov[cnt++].iov_len = (size_t)want;
+                if (r + 1 < n && gap > 0) {
+                    iov[cnt].iov_base = sink;
+                    iov[cnt++].iov_len = (size_t)gap;
+                }
+            }
+            if (readv_all(l->fd, iov, cnt, off + (row0 + g) * rowbytes + col0 * px, t, st)) return;
+        }
         return;
     }
     int64_t group = ((int64_t)4 << 20) / rowbytes;
@@ -108,7 +164,7 @@ static void copy_rows_none(const job *j, const int64_t *t, ozf_tls *tl, uint8_t 
     for (int64_t g = 0; g < nrows; g += group) {
         int64_t n = nrows - g < group ? nrows - g : group;
         if (read_all(l->fd, buf, n * rowbytes, off + (row0 + g) * rowbytes, t, st)) return;
-        if (l->predictor == 2) unpredict(buf, rowbytes, n, col0 + ncols, l->samples, l->itemsize);
+        unpredict(buf, rowbytes, n, col0 + ncols, l->samples, l->itemsize);
         for (int64_t r = 0; r < n; r++)
             memcpy(out + (g + r) * j->dst_stride, buf + r * rowbytes + col0 * px, (size_t)(ncols * px));
     }

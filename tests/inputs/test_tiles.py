@@ -52,7 +52,7 @@ CASES = {
     "zlib strips": dict(compression="zlib", rowsperstrip=7),
     "zlib strips predictor": dict(compression="zlib", rowsperstrip=7, predictor=True),
     "none tiled": dict(tile=(16, 32)),
-    "none strips": dict(rowsperstrip=7),     # narrow blocks read row by row, wide ones row groups
+    "none strips": dict(rowsperstrip=7),
 }
 
 
@@ -74,6 +74,24 @@ def test_matches_tifffile(tmp_path, case, dtype):
                 (0, slice(None), slice(1, 129))]:
         np.testing.assert_array_equal(arr[key], expect[key], err_msg=f"{case} {dtype} {key}")
     assert pickle.loads(pickle.dumps(arr))[1:3, 5:70].tolist() == expect[1:3, 5:70].tolist()
+
+
+@pytest.mark.parametrize("shape, dtype", [
+    ((2, 1100, 40), "uint16"),      # more rows than one preadv takes (512)
+    ((2, 5, 20000), "uint8"),       # gaps wider than the sink: row by row
+    ((1, 9, 4000), "uint32"),       # 16 KB rows: gaps just under the sink size
+])
+def test_uncompressed_column_ranges(tmp_path, shape, dtype):
+    """Uncompressed strips read straight into the block, column range by column range."""
+    data = _data(shape, dtype)
+    path = tmp_path / "s.tif"
+    tifffile.imwrite(path, data, photometric="minisblack", rowsperstrip=shape[1])
+    arr = _native(path)
+    assert isinstance(arr, TiffTiles)
+    w = shape[2]
+    for key in [(slice(None), slice(None), slice(3, 20)), (1 % shape[0], slice(2, None), slice(w - 7, w)),
+                (slice(None), slice(1, 4), slice(w // 3, w // 3 + 1)), (Ellipsis, slice(0, w - 1))]:
+        np.testing.assert_array_equal(arr[key], data[key], err_msg=str(key))
 
 
 @pytest.mark.parametrize("kw", [dict(compression="zlib", tile=(32, 32), predictor=True),

@@ -161,8 +161,8 @@ def test_killed_task_is_retried_and_leaves_no_corrupt_shard(client, image, tmp_p
     shape = image.shape
     units = []
     s = shape
-    for _ in range(kw["levels"]):
-        units.append(level_layout(s, kw["chunks"], kw["shards"])[1])
+    for k in range(kw["levels"]):
+        units.append(level_layout(s, kw["chunks"], kw["shards"], (2 ** k,) * 3)[1])
         s = output_shape(s, (2, 2, 2))
     stages = plan_stages(shape, (2, 2, 2), units)
     # A task that writes two levels: kill it at its second level, after the first

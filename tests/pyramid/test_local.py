@@ -60,6 +60,28 @@ def test_each_shard_written_once_and_bounded_buffers(tmp_path, monkeypatch):
         np.testing.assert_array_equal(got[...], want)
 
 
+def test_lower_level_shards_are_the_level0_footprint(tmp_path, monkeypatch):
+    """A lower level's shard is the level-0 shard's footprint (whole chunks, at least one):
+    each block fills whole shards of every level above the chunk floor, none held pending."""
+    held: dict[str, int] = {}
+    put = local.LevelSink.put
+
+    def counting_put(self, origin, data):
+        put(self, origin, data)
+        held[self.array.path] = max(held.get(self.array.path, 0), len(self.pending))
+
+    monkeypatch.setattr(local.LevelSink, "put", counting_put)
+    data = np.random.default_rng(0).integers(0, 4000, (16, 96, 128), dtype=np.uint16)
+    img = open_image(write_image(data, tmp_path / "a.zarr", chunks=(4, 8, 8), shards=(8, 32, 32),
+                                 levels=4, progress=False))
+    assert [a.shards for a in img.levels] == [(8, 32, 32), (4, 16, 16), (4, 8, 8), (2, 8, 8)]
+    assert [a.chunks for a in img.levels] == [(4, 8, 8)] * 3 + [(2, 8, 8)]   # clipped to (2, 12, 16)
+    assert held["0"] == held["1"] == 0     # footprints of whole chunks: nothing held
+    assert held["2"] <= 1 and held["3"] <= 1    # footprints (2, 8, 8), (1, 4, 4): below a chunk
+    for got, want in zip(img.levels, oracle(data, "zyx", 4), strict=True):
+        np.testing.assert_array_equal(got[...], want)
+
+
 def test_defaults():
     shape, spatial = (128, 2048, 2048), [True] * 3
     chunks = default_chunks(shape, np.uint16, spatial)

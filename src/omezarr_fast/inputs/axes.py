@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from omezarr_fast.inputs.errors import InputError
-from omezarr_fast.inputs.lazy import LazyArray
+from omezarr_fast.inputs.lazy import LazyArray, expand_key
 from omezarr_fast.inputs.model import NGFF_AXES, InputImage
 
 # tifffile's axis letters -> NGFF names. 'S' (samples: RGB) is the channel axis.
@@ -138,16 +138,7 @@ class AxisOrderView(LazyArray):
         return f"AxisOrderView(shape={self.shape}, dtype={self.dtype}, order={self.order})"
 
     def _key(self, key) -> list:
-        if not isinstance(key, tuple):
-            key = (key,)
-        if sum(k is Ellipsis for k in key) > 1:
-            raise IndexError("an index can only have a single ellipsis")
-        if Ellipsis in key:
-            i = key.index(Ellipsis)
-            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1:]
-        if len(key) > self.ndim:
-            raise IndexError(f"too many indices: {len(key)} for {self.ndim} dimensions")
-        key = key + (slice(None),) * (self.ndim - len(key))
+        key = expand_key(key, self.ndim)
         out = []
         for k, n in zip(key, self.shape):
             if isinstance(k, slice):
@@ -174,10 +165,6 @@ class AxisOrderView(LazyArray):
         out = block.transpose([kept_src.index(a) for a in kept_view])
         return out if out.flags.c_contiguous else out.copy(order="C")   # (ascontiguousarray makes 0-d 1-d)
 
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)
-
 
 class LeadingAxesView(LazyArray):
     """``array`` with ``count`` axes of size 1 in front: a label image (y, x) seen as
@@ -192,14 +179,7 @@ class LeadingAxesView(LazyArray):
         self.chunks = (1,) * self.count + tuple(chunks) if chunks is not None else None
 
     def __getitem__(self, key) -> np.ndarray:
-        if not isinstance(key, tuple):
-            key = (key,)
-        if Ellipsis in key:
-            i = key.index(Ellipsis)
-            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1:]
-        key = key + (slice(None),) * (self.ndim - len(key))
-        if len(key) != self.ndim:
-            raise IndexError(f"too many indices: {len(key)} for {self.ndim} dimensions")
+        key = expand_key(key, self.ndim)
         lead, rest = key[:self.count], key[self.count:]
         block = np.asarray(self.array[rest])
         shape = []
@@ -211,10 +191,6 @@ class LeadingAxesView(LazyArray):
                 if i not in (0, -1):
                     raise IndexError(f"index {i} is out of bounds for an axis of size 1")
         return block.reshape(tuple(shape) + block.shape)
-
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)
 
 
 def with_leading_axes(array, ndim: int):

@@ -74,10 +74,6 @@ class ReleasingMap(LazyArray):
         start = lo - lo % _PAGE
         _MADVISE(start, hi - start, _MADV_DONTNEED)
 
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)
-
 
 class FileBlocks(LazyArray):
     """A C-ordered array stored contiguously in a file at ``offset``, read block by block
@@ -127,10 +123,6 @@ class FileBlocks(LazyArray):
                         raise OSError(f"{self.path}: unexpected end of file at byte {pos + got}")
                     got += more
         return out.reshape(tuple(n for n, kp in zip(shape, keep) if kp))
-
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)
 
 
 def streamed(array):

@@ -15,8 +15,8 @@ import numpy as np
 
 from omezarr_fast._threads import get_num_threads
 from omezarr_fast.inputs.errors import InputError
-from omezarr_fast.inputs.lazy import LazyArray, basic_key
-from omezarr_fast.inputs.tiles import COL0, INDEX, NCOLS, NROWS, ROW0, stepped, tiff_geometry, tile_grid
+from omezarr_fast.inputs.lazy import PlaneBlocks
+from omezarr_fast.inputs.tiles import COL0, INDEX, NCOLS, NROWS, ROW0, tiff_geometry, tile_grid
 
 __all__ = ["TiffSegments", "segments_level"]
 
@@ -30,7 +30,7 @@ def segments_level(path, level) -> TiffSegments | None:
     return TiffSegments(str(path), pages, level.keyframe, shape, dtype.newbyteorder("="), spp, rows, cols)
 
 
-class TiffSegments(LazyArray):
+class TiffSegments(PlaneBlocks):
     """One TIFF series level read a block at a time, tiles decoded by tifffile on threads.
     Needs its TiffFile open (the input keeps it)."""
 
@@ -47,36 +47,16 @@ class TiffSegments(LazyArray):
             ((samples,) if samples > 1 else ())
         self._pool = None
 
-    def __getitem__(self, key) -> np.ndarray:
-        key, steps = stepped(key, self.shape)
-        out = self._read(key)
-        return out if steps is None else out[steps]
-
-    def _read(self, key) -> np.ndarray:
-        sl, keep = basic_key(key, self.shape)
-        nl = len(self.lead)
-        ys, xs = sl[nl], sl[nl + 1]
-        lead_sl = sl[:nl]
-        ny, nx = ys.stop - ys.start, xs.stop - xs.start
-        out = np.empty(tuple(s.stop - s.start for s in lead_sl) + (ny, nx, self.samples), self.dtype)
-        if out.size:
-            grid = tile_grid(ys, xs, 1, self.tile_rows, self.tile_cols, self.height, self.width)
-            planes = out.reshape(-1, ny, nx, self.samples)
-            pages = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in lead_sl),
-                                                     indexing="ij"), self.lead).reshape(-1) \
-                if nl else np.zeros(1, np.int64)
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max(1, get_num_threads()), "omezarr-fast-tiff")
-            futures = []
-            for plane, page_index in zip(planes, pages.tolist()):
-                futures += self._page(self.pages[page_index], page_index, grid, plane, ys, xs)
-            for f in futures:
-                f.result()
-        if self.samples == 1:
-            out = out[..., 0]
-        elif sl[-1] != slice(0, self.samples):
-            out = out[..., sl[-1]]
-        return out.reshape(tuple(n for n, kp in zip(out.shape, keep) if kp))
+    def _fill(self, out, pages, ys, xs) -> None:
+        grid = tile_grid(ys, xs, 1, self.tile_rows, self.tile_cols, self.height, self.width)
+        planes = out.reshape(-1, ys.stop - ys.start, xs.stop - xs.start, self.samples)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max(1, get_num_threads()), "omezarr-fast-tiff")
+        futures = []
+        for plane, page_index in zip(planes, pages.tolist()):
+            futures += self._page(self.pages[page_index], page_index, grid, plane, ys, xs)
+        for f in futures:
+            f.result()
 
     def _page(self, page, page_index, grid, plane, ys, xs) -> list:
         kf = self.keyframe
@@ -114,7 +94,3 @@ class TiffSegments(LazyArray):
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)

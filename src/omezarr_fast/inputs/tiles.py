@@ -21,9 +21,9 @@ import sys
 
 import numpy as np
 
-from omezarr_fast.inputs.lazy import LazyArray, basic_key
+from omezarr_fast.inputs.lazy import PlaneBlocks
 
-__all__ = ["TT_FIELDS", "TiffTiles", "native_level", "stepped", "tile_grid", "tiff_geometry"]
+__all__ = ["TT_FIELDS", "TiffTiles", "native_level", "tile_grid", "tiff_geometry"]
 
 TT_FIELDS = 10      # csrc/tiff_tiles.h: one tile is 10 int64 values, in this order
 OFFSET, COUNT, ROWS, ROW0, COL0, NROWS, NCOLS, DST, PAGE, INDEX = range(TT_FIELDS)
@@ -131,36 +131,7 @@ def tile_grid(ys: slice, xs: slice, px: int, th: int, tw: int, height: int, widt
     return g
 
 
-def stepped(key, shape):
-    """(the key with every stepped slice replaced by the step-1 range covering it, the
-    selection that takes the steps from that range's result, or None when no slice steps)."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    if not any(isinstance(k, slice) and k.step not in (None, 1) for k in key):
-        return key, None
-    if Ellipsis in key:
-        i = key.index(Ellipsis)
-        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1:]
-    cover, post = [], []
-    for k, n in zip(key, shape):
-        if isinstance(k, slice) and k.step not in (None, 1):
-            r = range(*k.indices(n))
-            if not r:
-                cover.append(slice(0, 0))
-                post.append(slice(None))
-                continue
-            lo = min(r[0], r[-1])
-            cover.append(slice(lo, max(r[0], r[-1]) + 1))
-            stop = r[-1] - lo + (1 if k.step > 0 else -1)
-            post.append(slice(r[0] - lo, stop if stop >= 0 else None, k.step))
-        else:
-            cover.append(k)
-            if isinstance(k, slice):
-                post.append(slice(None))
-    return tuple(cover) + tuple(key[len(cover):]), tuple(post)
-
-
-class TiffTiles(LazyArray):
+class TiffTiles(PlaneBlocks):
     """Pages of one TIFF series level (one page per plane of the leading axes), read
     block by block natively.  ``offsets``/``counts``: per page, per tile (or strip) in
     the file's order, where its bytes are."""
@@ -201,41 +172,18 @@ class TiffTiles(LazyArray):
     def __repr__(self) -> str:
         return f"TiffTiles({self.path!r}, shape={self.shape}, dtype={self.dtype})"
 
-    def __getitem__(self, key) -> np.ndarray:
-        key, steps = stepped(key, self.shape)
-        out = self._read(key)
-        return out if steps is None else out[steps]
-
-    def _read(self, key) -> np.ndarray:
-        sl, keep = basic_key(key, self.shape)
-        nl = len(self.lead)
-        ys, xs = sl[nl], sl[nl + 1]
-        lead_sl = sl[:nl]
-        out_shape = tuple(s.stop - s.start for s in lead_sl) + (ys.stop - ys.start, xs.stop - xs.start) + \
-            ((self.samples,) if self.samples > 1 else ())
-        out = np.empty(out_shape, self.dtype)
-        if out.size:
-            px = self.samples * self.dtype.itemsize
-            plane = (ys.stop - ys.start) * (xs.stop - xs.start) * px
-            grid = tile_grid(ys, xs, px, self.tile_rows, self.tile_cols, self.height, self.width)
-            pages = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in lead_sl),
-                                                     indexing="ij"), self.lead).reshape(-1) \
-                if nl else np.zeros(1, np.int64)
-            tiles = np.repeat(grid[None], len(pages), axis=0)
-            tiles[:, :, PAGE] = pages[:, None]
-            tiles[:, :, DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
-            tiles[:, :, OFFSET] = self.offsets[pages[:, None], grid[None, :, INDEX]]
-            tiles[:, :, COUNT] = self.counts[pages[:, None], grid[None, :, INDEX]]
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDONLY)
-            _native().read_tiff_tiles(
-                self._fd, os.fstat(self._fd).st_size, self.compression, self.predictor,
-                self.dtype.itemsize, self.samples, self.tile_rows, self.tile_cols,
-                tiles.reshape(-1, TT_FIELDS), out, (xs.stop - xs.start) * px, f"{self.path}: ")
-        if self.samples > 1 and sl[-1] != slice(0, self.samples):
-            out = out[..., sl[-1]]
-        return out.reshape(tuple(n for n, kp in zip(out.shape, keep) if kp))
-
-    def __array__(self, dtype=None, copy=None):
-        a = self[...]
-        return a if dtype is None else a.astype(dtype, copy=False)
+    def _fill(self, out, pages, ys, xs) -> None:
+        px = self.samples * self.dtype.itemsize
+        plane = (ys.stop - ys.start) * (xs.stop - xs.start) * px
+        grid = tile_grid(ys, xs, px, self.tile_rows, self.tile_cols, self.height, self.width)
+        tiles = np.repeat(grid[None], len(pages), axis=0)
+        tiles[:, :, PAGE] = pages[:, None]
+        tiles[:, :, DST] += (np.arange(len(pages), dtype=np.int64) * plane)[:, None]
+        tiles[:, :, OFFSET] = self.offsets[pages[:, None], grid[None, :, INDEX]]
+        tiles[:, :, COUNT] = self.counts[pages[:, None], grid[None, :, INDEX]]
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        _native().read_tiff_tiles(
+            self._fd, os.fstat(self._fd).st_size, self.compression, self.predictor,
+            self.dtype.itemsize, self.samples, self.tile_rows, self.tile_cols,
+            tiles.reshape(-1, TT_FIELDS), out, (xs.stop - xs.start) * px, f"{self.path}: ")

@@ -307,7 +307,8 @@ def write_image(data, path, *, axes=None, scale=None, units=None, translation=No
         (a sequence parallel to ``axes`` or a mapping by axis name).
     chunks, shards: level-0 inner chunk and shard shapes (default ~1 MiB and ~32 MiB;
         ``shards`` is ignored for 0.4, which has no sharding). Lower levels use the
-        same shapes clipped to their size.
+        same chunks clipped to their size, and the level-0 shard's footprint at their
+        scale as their shard (whole chunks, at least one).
     codec, clevel: "zstd" (level 3), "gzip", "blosc" or None; or any zarr codec chain:
         a list of codec objects or their JSON dicts, or that list as JSON (e.g. what
         ``omezarr-fast bench`` recommends); see

@@ -1,8 +1,11 @@
 """Layout defaults of a pyramid: chunk and shard shapes, level count and factors, codecs.
 
 Inner chunks of about 1 MiB (powers of two on spatial axes, 1 on time/channel
-axes) and shards of tens of MiB; every lower level uses the same shapes clipped
-to its size.  The codec benchmark guesses its chunk shape with the same
+axes) and shards of tens of MiB.  Every lower level uses the same chunk shape
+clipped to its size, and as its shard the level-0 shard's footprint at that level
+(whole chunks, at least one): each level-0 shard then fills one shard of every level
+(while those are larger than a chunk), so the streaming writer holds no partly filled
+shard of a lower level.  The codec benchmark guesses its chunk shape with the same
 halving rule (:func:`halve_to_fit`).
 """
 from __future__ import annotations
@@ -64,12 +67,16 @@ def default_shards(shape: Sequence[int], dtype, chunks: Sequence[int],
     return tuple(shard)
 
 
-def level_layout(shape, chunks, shards):
+def level_layout(shape, chunks, shards, factor=None):
     """Chunks and shards of one level: clipped to what the level needs, shard a multiple
-    of the chunk."""
+    of the chunk.  ``factor``: the level's cumulative downsampling factor from level 0,
+    whose ``shards`` then become their footprint at this level (``ceil(shard / factor)``
+    rounded down to whole chunks, at least one)."""
     c = tuple(min(ch, pow2_at_least(n)) for ch, n in zip(chunks, shape))
     if shards is None:
         return c, None
+    if factor is not None:
+        shards = [-(-sh // f) for sh, f in zip(shards, factor)]
     s = []
     for sh, ch, n in zip(shards, c, shape):
         need = max(ch, -(-n // ch) * ch)

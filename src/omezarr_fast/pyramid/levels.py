@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from omezarr_fast.pyramid import distributed, local
-from omezarr_fast.pyramid.factors import level_factors, level_shapes
+from omezarr_fast.pyramid.factors import cumulative, level_factors, level_shapes
 from omezarr_fast.pyramid.layout import level_layout
 from omezarr_fast.pyramid.sources import as_source
 
@@ -22,7 +22,8 @@ def write_levels(group, data, *, names, factors, nlevels, chunks, unit, compress
 
     ``factors``: per axis (the same at every level) or one tuple per level step.
     ``unit`` is the level-0 shard (v3) or, for v2 which has no shards, the block of whole
-    chunks each write covers.  ``codecs``: ``create_array`` keywords (filters,
+    chunks each write covers; lower levels get its footprint (see
+    :func:`omezarr_fast.pyramid.layout.level_layout`).  ``codecs``: ``create_array`` keywords (filters,
     serializer, compressors) from :func:`omezarr_fast.pyramid.layout.codec_arguments`,
     instead of ``compressors``.  ``source_chunks``: the source's storage chunks, which
     the read blocks follow.  ``on_block(origin, data)``: sees every level-0 block read
@@ -33,8 +34,9 @@ def write_levels(group, data, *, names, factors, nlevels, chunks, unit, compress
     steps = level_factors(factors, nlevels)
     codec_kw = dict(codecs) if codecs is not None else {"compressors": compressors}
     arrays = []
+    cum = cumulative(steps, len(shape))
     for lvl, s in enumerate(level_shapes(shape, steps)):
-        c, u = level_layout(s, chunks, unit)
+        c, u = level_layout(s, chunks, unit, cum[lvl])
         kw: dict[str, Any] = {"name": str(lvl), "shape": s, "dtype": dtype, "chunks": c,
                               "fill_value": 0, **codec_kw}
         if zarr_format == 3:

@@ -7,7 +7,9 @@ the block in hand with the native block downsampler
 written once.
 
 Memory bound: a few source blocks (below) plus, per lower level, the shards that are only
-partly filled.  A block is a level-0 shard rounded up to a multiple of
+partly filled: with the default layout (a lower level's shard is the level-0 shard's
+footprint, pyramid/layout.py) only levels whose shard is a single chunk larger than that
+footprint, so little.  A block is a level-0 shard rounded up to a multiple of
 ``f**(levels-1)`` on downsampled axes (doubled along the slowest axes only when
 that holds fewer than 4 inner chunks per thread: the pipeline encodes the inner
 chunks of one write in parallel).  Blocks are visited grouped by the
@@ -16,10 +18,10 @@ chunks and shards at most one pending shard per level exists at a time.  The sha
 writes of up to two blocks (one for zarr and dask sources, whose blocks are copies)
 run on helper threads while the next block is read and downsampled (so no core idles
 through a write's serial tail): about
-``2 * (block + block's downsampled outputs + encoded shards) + (levels-1) * shard``
-(with 32 MiB shards: ~2 * (32 + 5 + 32) MiB + (levels-1) * 32 MiB at most; a
-numpy source's block is a view, not a copy, and a zarr source is read shard by
-shard straight into the block).
+``2 * (block + block's downsampled outputs + encoded shards) + pending shards``
+(with 32 MiB shards: ~2 * (32 + 11 + 32) MiB + a few MiB; a numpy source's block is
+a view, not a copy, and a zarr source is read shard by shard straight into the
+block).  A write lets each region go once it is written.
 """
 from __future__ import annotations
 
@@ -141,8 +143,13 @@ def write_pyramid(read, shape, dtype, arrays, factors, method, block, progress, 
         return tuple(k), idx
 
     def run(writes):
-        for array, sel, data in writes:
+        # Each region is let go once written: a block's level-0 data is freed before
+        # a lower level's completed shard is encoded after it (a block less at the peak).
+        writes.reverse()
+        while writes:
+            array, sel, data = writes.pop()
             array[sel] = data
+            del data
 
     order = sorted(itertools.product(*(range(c) for c in counts)), key=key)
     bar = progress_display(progress, len(order), "writing pyramid")
