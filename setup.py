@@ -6,7 +6,6 @@ thread pool.  System libraries are found with pkg-config; a missing one stops
 the build with the Debian package that provides it.
 """
 import glob
-import os
 import shlex
 import subprocess
 import sys
@@ -48,28 +47,17 @@ def find_system_libs():
     return cflags, libs + rpaths
 
 
-def find_liburing():
-    """(cflags, libs, macros) for io_uring reads (csrc/ringread.h) when pkg-config finds
-    liburing (Debian: liburing-dev) and OMEZARR_FAST_NO_URING is not set; else none:
-    the build works without it and local reads use the read-ahead thread instead."""
-    if os.environ.get("OMEZARR_FAST_NO_URING") or subprocess.run(
-            ["pkg-config", "--exists", "liburing"]).returncode != 0:
-        return [], [], []
-    return pkg_config("--cflags", "liburing"), pkg_config("--libs", "liburing"), [("OZF_HAVE_URING", "1")]
-
-
 cflags, libs = find_system_libs()
-uring_cflags, uring_libs, uring_macros = find_liburing()
 
 native = Extension(
     "omezarr_fast._native",
     sources=["src/omezarr_fast/_native.pyx", *sorted(glob.glob("csrc/*.c"))],
     include_dirs=["csrc"],
     extra_compile_args=["-O3", "-std=gnu11", "-fvisibility=hidden", "-fno-strict-aliasing",
-                        "-Wall", "-Wno-unused-function", *cflags, *uring_cflags],
+                        "-Wall", "-Wno-unused-function", *cflags],
     # Only PyInit__native is exported (PyMODINIT_FUNC marks it visible).
-    extra_link_args=["-Wl,--exclude-libs,ALL", "-pthread", *libs, *uring_libs],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"), *uring_macros],
+    extra_link_args=["-Wl,--exclude-libs,ALL", "-pthread", *libs],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
 )
 
 setup(

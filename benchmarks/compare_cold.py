@@ -65,13 +65,9 @@ from data import (
 )
 
 import omezarr_fast  # noqa: F401  (registers the pipeline)
-from omezarr_fast import _native as native
 
 DROP = "/proc/sys/vm/drop_caches"
 OURS = "omezarr_fast"
-# --io-ab: ours again with io_uring reads switched off (the read-ahead advice
-# thread instead), interleaved with the rest, for a same-run comparison.
-NO_URING = " [no io_uring]"
 
 
 def can_drop_caches() -> bool:
@@ -193,17 +189,13 @@ def read_ranges(ranges) -> int:
             os.close(fd)
 
 
-def scenarios(peers, has_ts, ab=False):
+def scenarios(peers, has_ts):
     """(scenario, peer) pairs in the order they run within a round."""
-    if ab:
-        peers = [OURS, OURS + NO_URING] + [p for p in peers if p != OURS]
     out = [("full read", p) for p in peers]
     out += [("patches one at a time", p) for p in peers]
     if has_ts:
         out.append(("patches at once", "tensorstore"))
     out.append(("patches at once", OURS + " read_regions"))
-    if ab:
-        out.append(("patches at once", OURS + " read_regions" + NO_URING))
     out += [("device", "sequential"), ("device", "16 threads"), ("device", "patches' bytes, at once"),
             ("device", "patches' bytes, patch by patch")]
     return out
@@ -212,7 +204,7 @@ def scenarios(peers, has_ts, ab=False):
 def opener(peer, path):
     if peer == "tensorstore":
         return ts_open(path)
-    return open_zarr(path, peer.removesuffix(NO_URING).removesuffix(" read_regions"))
+    return open_zarr(path, peer.removesuffix(" read_regions"))
 
 
 def run_one(scenario, peer, path, corners, data, check, cold, ranges=None):
@@ -251,12 +243,7 @@ def run_one(scenario, peer, path, corners, data, check, cold, ranges=None):
             out.append(read_regions_patches(corners=corners, array=array))
     if cold:
         drop_caches()
-    uring = native.get_io_uring()
-    native.set_io_uring(NO_URING not in peer and uring)
-    try:
-        t = timed_io(fn, path)
-    finally:
-        native.set_io_uring(uring)
+    t = timed_io(fn, path)
     if check:
         got = out[0]
         if scenario == "full read":
@@ -368,8 +355,6 @@ def main():
                     "a temp dir, removed at the end)")
     ap.add_argument("--sets", default=None, help="comma-separated subset of data set names (prefixes)")
     ap.add_argument("--peers", default=None, help="comma-separated subset of peers")
-    ap.add_argument("--io-ab", action="store_true", help="also run ours with io_uring reads off (the "
-                    "read-ahead advice thread), interleaved: a same-run before/after")
     ap.add_argument("--io-strategies", action="store_true", help="also time ways of reading the patches' "
                     "bytes (io_strategies.c: WILLNEED, io_uring, pread threads; needs cc)")
     args = ap.parse_args()
@@ -384,8 +369,7 @@ def main():
     root = Path(args.dir or tempfile.mkdtemp(prefix="ozf-cold-", dir="/var/tmp"))
     load = os.getloadavg()
     print(f"# {'cold' if cold else 'warm'} reads: {args.rounds} rounds, interleaved, "
-          f"{len(os.sched_getaffinity(0))} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
-          f"io_uring reads {'on' if native.get_io_uring() else 'off'}\n")
+          f"{len(os.sched_getaffinity(0))} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     try:
         for name, (shape, kw) in data_sets(args.quick).items():
             if args.sets and not any(name.startswith(s) for s in args.sets.split(",")):
@@ -401,7 +385,7 @@ def main():
             corners = patch_corners(shape)
             ranges = patch_ranges(path, shape, kw, corners)
             disk_mb = sum(p.stat().st_size for p in files_of(path)) / 1e6
-            order = scenarios(peers, ts is not None, args.io_ab)
+            order = scenarios(peers, ts is not None)
             results: dict[tuple[str, str], list[float]] = {sp: [] for sp in order}
             read_mb: dict[tuple[str, str], list] = {sp: [] for sp in order}
             if not cold:  # one untimed pass of each: the data in the page cache, the pools started

@@ -26,6 +26,7 @@ enum { QUEUED, RUNNING, DONE };
 struct ozf_ra_job {
     span *s;
     size_t n;
+    size_t *order;  /* tasks by file and offset (ozf_readahead_order) */
     atomic_int cancel;
     int state;  /* under q.lock */
     ozf_ra_job *next;
@@ -103,44 +104,25 @@ static int ensure_worker(void) {
     return 0;
 }
 
-static int reads_file(const ozf_read_task *t) { return !t->src && t->fd >= 0 && t->srclen > 0; }
-
-size_t *ozf_file_order(const ozf_read_task *t, size_t n) {
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) m += reads_file(&t[i]);
-    size_t *order = malloc((n + 1) * sizeof *order);
-    span *s = malloc((m + 1) * sizeof *s);
-    if (!order || !s) {
-        free(order);
-        free(s);
-        return NULL;
-    }
-    size_t o = 0;
-    m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (reads_file(&t[i]))
-            s[m++] = (span){t[i].fd, t[i].offset, t[i].offset + t[i].srclen, i};
-        else
-            order[o++] = i;
-    }
-    qsort(s, m, sizeof *s, cmp_span);
-    for (size_t k = 0; k < m; k++) order[o++] = s[k].task;
-    free(s);
-    return order;
-}
-
 ozf_ra_job *ozf_readahead_start(const ozf_read_task *t, size_t n) {
     if (!atomic_load(&ra_mode)) return NULL;
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) m += reads_file(&t[i]);
+    for (size_t i = 0; i < n; i++) m += !t[i].src && t[i].fd >= 0 && t[i].srclen > 0;
     if (m < 2) return NULL;
     ozf_ra_job *j = malloc(sizeof *j);
     span *s = malloc(m * sizeof *s);
-    if (!j || !s) goto fail;
+    size_t *order = malloc(n * sizeof *order);
+    if (!j || !s || !order) goto fail;
     m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (reads_file(&t[i])) s[m++] = (span){t[i].fd, t[i].offset, t[i].offset + t[i].srclen, i};
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].src && t[i].fd >= 0 && t[i].srclen > 0)
+            s[m++] = (span){t[i].fd, t[i].offset, t[i].offset + t[i].srclen, i};
+        else
+            order[o++] = i;  /* in memory, or fill: no I/O to wait for */
+    }
     qsort(s, m, sizeof *s, cmp_span);
+    for (size_t k = 0; k < m; k++) order[o++] = s[k].task;
     size_t k = 0, out = 0;
     while (k < m) {
         span cur = s[k++];
@@ -152,6 +134,7 @@ ozf_ra_job *ozf_readahead_start(const ozf_read_task *t, size_t n) {
     }
     j->s = s;
     j->n = out;
+    j->order = order;
     atomic_init(&j->cancel, 0);
     j->state = QUEUED;
     j->next = NULL;
@@ -168,8 +151,11 @@ ozf_ra_job *ozf_readahead_start(const ozf_read_task *t, size_t n) {
 fail:
     free(j);
     free(s);
+    free(order);
     return NULL;
 }
+
+const size_t *ozf_readahead_order(const ozf_ra_job *j) { return j ? j->order : NULL; }
 
 void ozf_readahead_finish(ozf_ra_job *j) {
     if (!j) return;
@@ -187,5 +173,6 @@ void ozf_readahead_finish(ozf_ra_job *j) {
     }
     pthread_mutex_unlock(&q.lock);
     free(j->s);
+    free(j->order);
     free(j);
 }

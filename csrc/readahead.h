@@ -35,11 +35,11 @@ typedef struct ozf_ra_job ozf_ra_job;
  * (src == NULL, fd >= 0); NULL when off, when fewer than two tasks read from
  * files, or when no memory or thread is available (reads work the same). */
 ozf_ra_job *ozf_readahead_start(const ozf_read_task *t, size_t n);
-/* The order to run tasks in so they consume the bytes as the device delivers
- * them: tasks that read no file first, then by file and offset (a shard's
- * inner chunks are laid out in Morton order, not in the order its tasks are
- * made).  malloc'd, n entries; NULL if out of memory. */
-size_t *ozf_file_order(const ozf_read_task *t, size_t n);
+/* The order to run the tasks in so they consume the bytes as the device
+ * delivers them: tasks that read no file first, then by file and offset
+ * (a shard's inner chunks are laid out in Morton order, not in the order its
+ * tasks are made).  NULL when j is NULL. */
+const size_t *ozf_readahead_order(const ozf_ra_job *j);
 /* Cancels what is not yet advised, waits until the I/O thread is done with
  * the job, frees it.  NULL is fine. */
 void ozf_readahead_finish(ozf_ra_job *j);

@@ -7,7 +7,6 @@
 
 #include "crc32c.h"
 #include "readahead.h"
-#include "ringread.h"
 #include "threadpool.h"
 #include "tls.h"
 
@@ -248,26 +247,20 @@ typedef struct {
     const uint8_t *fill;
     ozf_status *st;
     size_t nbytes, bound; /* decoded chunk; most encoded bytes a chunk may have */
-    ozf_ring_job *ring;   /* the batch's file ranges read ahead (ringread.h), or NULL */
 } read_ctx;
 
-/* The task's encoded bytes: its buffer, what the ring read for its rank k,
- * or what its file holds at offset, read into this thread's source scratch
- * (also when the ring's read failed: the pread reports why).  NULL with st
- * filled on failure;
+/* The task's encoded bytes: its buffer, or what its file holds at offset,
+ * read into this thread's source scratch.  NULL with st filled on failure;
  * never NULL without an error, and 0 bytes is a valid (empty) source that
  * the decoder then refuses.  A source longer than any chunk can be is
  * refused before a byte of it is read. */
-static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, size_t k, ozf_tls *tls,
-                                ozf_status *st) {
+static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls, ozf_status *st) {
     if (t->srclen > r->bound) {
         ozf_fail(st, OZF_ESIZE, "%zu encoded bytes, more than a %zu-byte chunk can take (%zu)", t->srclen,
                  r->nbytes, r->bound);
         return NULL;
     }
     if (t->src) return t->src;
-    const uint8_t *got = ozf_ring_wait(r->ring, k);
-    if (got) return got;
     uint8_t *buf = ozf_tls_scratch(tls, OZF_SCRATCH_SOURCE, t->srclen);
     if (!buf) {
         ozf_fail(st, OZF_ENOMEM, "out of memory for %zu encoded bytes", t->srclen);
@@ -292,25 +285,23 @@ static const uint8_t *source_of(const read_ctx *r, const ozf_read_task *t, size_
     return buf;
 }
 
-/* Decodes task t (rank k) into the box (with direct) or into this thread's
- * chunk scratch, returned for the caller to scatter.  NULL on failure (st
+/* Decodes task t into the box (or, with into == NULL, into this thread's
+ * chunk scratch, returned for the caller to scatter).  NULL on failure (st
  * filled) or when the chunk went straight to the box. */
-static const uint8_t *decode_task(const read_ctx *r, const ozf_read_task *t, size_t k, ozf_tls *tls,
-                                  int direct, ozf_status *st) {
-    const uint8_t *src = source_of(r, t, k, tls, st);
-    const uint8_t *out = NULL;
+static const uint8_t *decode_task(const read_ctx *r, const ozf_read_task *t, ozf_tls *tls, int direct,
+                                  ozf_status *st) {
+    const uint8_t *src = source_of(r, t, tls, st);
     if (!src) return NULL;
     if (direct) {
         ozf_chain_decode(r->c, src, t->srclen, t->box.arr, st);
-    } else {
-        uint8_t *buf = ozf_tls_scratch(tls, OZF_SCRATCH_CHUNK, r->nbytes);
-        if (!buf)
-            ozf_fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
-        else if (!ozf_chain_decode(r->c, src, t->srclen, buf, st))
-            out = buf;
+        return NULL;
     }
-    ozf_ring_release(r->ring, k);
-    return out;
+    uint8_t *buf = ozf_tls_scratch(tls, OZF_SCRATCH_CHUNK, r->nbytes);
+    if (!buf) {
+        ozf_fail(st, OZF_ENOMEM, "out of memory for a %zu-byte chunk", r->nbytes);
+        return NULL;
+    }
+    return ozf_chain_decode(r->c, src, t->srclen, buf, st) ? NULL : buf;
 }
 
 static void release_scratch(ozf_tls *tls) {
@@ -318,8 +309,8 @@ static void release_scratch(ozf_tls *tls) {
     ozf_tls_trim(tls, OZF_SCRATCH_SOURCE);
 }
 
-/* Task i, run as rank k of its batch. */
-static void read_one(read_ctx *r, size_t i, size_t k) {
+static void read_one(void *p, size_t i) {
+    read_ctx *r = p;
     const ozf_read_task *t = &r->t[i];
     ozf_status *st = &r->st[i];
     ozf_ok(st);
@@ -332,7 +323,7 @@ static void read_one(read_ctx *r, size_t i, size_t k) {
         ozf_fail(st, OZF_ENOMEM, "out of memory");
         return;
     }
-    const uint8_t *buf = decode_task(r, t, k, tls, box_is_chunk_layout(&t->box), st);
+    const uint8_t *buf = decode_task(r, t, tls, box_is_chunk_layout(&t->box), st);
     if (buf) ozf_box_scatter(&t->box, buf);
     release_scratch(tls);
 }
@@ -371,7 +362,7 @@ static void read_group(void *p, size_t g) {
     size_t a = q->gstart[g], b = q->gstart[g + 1];
     ozf_status *st = q->r.st;
     if (b - a == 1) {
-        read_one(&q->r, q->keys[a].i, g);
+        read_one(&q->r, q->keys[a].i);
         return;
     }
     size_t first = q->keys[a].i;
@@ -381,7 +372,7 @@ static void read_group(void *p, size_t g) {
     if (!tls)
         ozf_fail(&st[first], OZF_ENOMEM, "out of memory");
     else
-        buf = decode_task(&q->r, &q->r.t[first], g, tls, 0, &st[first]);
+        buf = decode_task(&q->r, &q->r.t[first], tls, 0, &st[first]);
     for (size_t k = a; k < b; k++) {
         size_t i = q->keys[k].i;
         st[i] = st[first];
@@ -392,57 +383,46 @@ static void read_group(void *p, size_t g) {
 
 typedef struct {
     read_ctx *r;
-    const size_t *order; /* rank -> task; NULL: index order */
+    const size_t *order;
 } ordered_ctx;
 
 static void read_ordered(void *p, size_t k) {
     ordered_ctx *o = p;
-    read_one(o->r, o->order ? o->order[k] : k, k);
+    read_one(o->r, o->order[k]);
 }
 
-/* Runs the tasks in ranks (a task each, or with shared a group of tasks
- * reading the same bytes each), in file order, so the bytes are consumed as
- * the device delivers them.  The ranks' file ranges are read ahead by an
- * io_uring (ringread.h) or, where that is off or unavailable, advised to the
- * kernel by the read-ahead thread (readahead.h); with neither, each task
- * preads its own. */
-size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
-                      ozf_status *st, int shared) {
-    read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c), ozf_chain_read_bound(c), NULL};
+static size_t read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                         ozf_status *st, int shared, const size_t *order) {
+    read_ctx r = {c, t, fill, st, ozf_chain_nbytes(c), ozf_chain_read_bound(c)};
     task_key *keys = shared && n > 1 ? malloc(n * sizeof *keys) : NULL;
     size_t *gstart = keys ? malloc((n + 1) * sizeof *gstart) : NULL;
-    size_t *first = NULL; /* rank -> the task that reads its bytes */
-    size_t ranks = n;
-    if (gstart) {
-        for (size_t i = 0; i < n; i++)
-            keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset, t[i].srclen, i};
-        qsort(keys, n, sizeof *keys, cmp_key); /* groups in file order */
-        ranks = 0;
-        for (size_t k = 0; k < n; k++)
-            if (k == 0 || !same_bytes(&keys[k - 1], &keys[k])) gstart[ranks++] = k;
-        gstart[ranks] = n;
-        first = malloc((ranks + 1) * sizeof *first);
-        for (size_t g = 0; first && g < ranks; g++) first[g] = keys[gstart[g]].i;
-    } else {
-        free(keys); /* not shared, or no memory to find out: each task alone */
-        keys = NULL;
-        first = ozf_file_order(t, n); /* NULL: index order */
+    if (!gstart) { /* not shared, or no memory to find out: each task alone */
+        free(keys);
+        ordered_ctx o = {&r, order};
+        if (order) ozf_parallel_for(n, read_ordered, &o); /* in file order (readahead.h) */
+        else ozf_parallel_for(n, read_one, &r);
+        return ozf_count_failed(st, n);
     }
-    r.ring = ozf_ring_start(t, first, ranks, r.bound);
-    ozf_ra_job *ra = r.ring ? NULL : ozf_readahead_start(t, n);
-    if (gstart) {
-        group_ctx q = {r, keys, gstart};
-        ozf_parallel_for(ranks, read_group, &q);
-    } else {
-        ordered_ctx o = {&r, first};
-        ozf_parallel_for(n, read_ordered, &o);
-    }
-    ozf_ring_finish(r.ring);
-    ozf_readahead_finish(ra);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (task_key){t[i].src, t[i].src ? -1 : t[i].fd, t[i].src ? 0 : t[i].offset, t[i].srclen, i};
+    qsort(keys, n, sizeof *keys, cmp_key);
+    size_t ng = 0;
+    for (size_t k = 0; k < n; k++)
+        if (k == 0 || !same_bytes(&keys[k - 1], &keys[k])) gstart[ng++] = k;
+    gstart[ng] = n;
+    group_ctx q = {r, keys, gstart};
+    ozf_parallel_for(ng, read_group, &q);
     free(keys);
     free(gstart);
-    free(first);
     return ozf_count_failed(st, n);
+}
+
+size_t ozf_read_tasks(const ozf_chain *c, size_t n, const ozf_read_task *t, const uint8_t *fill,
+                      ozf_status *st, int shared) {
+    ozf_ra_job *ra = ozf_readahead_start(t, n); /* the device reads ahead of the preads */
+    size_t failed = read_tasks(c, n, t, fill, st, shared, ozf_readahead_order(ra));
+    ozf_readahead_finish(ra);
+    return failed;
 }
 
 /* ---- write tasks ---- */
