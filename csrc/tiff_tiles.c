@@ -39,23 +39,6 @@ typedef struct {
     ozf_status *st;    /* one per tile */
 } job;
 
-static int read_all(int fd, uint8_t *buf, int64_t n, int64_t off, const int64_t *t, ozf_status *st) {
-    int64_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, buf + got, (size_t)(n - got), (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return ozf_fail_os(st, errno, "page %lld tile %lld: read failed", (long long)t[OZF_TT_PAGE],
-                               (long long)t[OZF_TT_INDEX]);
-        }
-        if (r == 0)
-            return ozf_fail(st, OZF_EIO, "page %lld tile %lld: the file ended at byte %lld (it shrank?)",
-                            (long long)t[OZF_TT_PAGE], (long long)t[OZF_TT_INDEX], (long long)(off + got));
-        got += r;
-    }
-    return OZF_OK;
-}
-
 /* Horizontal differencing undone on the first ncols pixels of each of nrows
  * rows (stride bytes apart): every sample adds the same sample of the pixel
  * before it, in unsigned arithmetic (wrapping, as the writer's subtraction). */
@@ -111,6 +94,12 @@ static int readv_all(int fd, struct iovec *iov, int cnt, int64_t off, const int6
         }
     }
     return OZF_OK;
+}
+
+/* n bytes at off into buf: readv_all of one piece. */
+static int read_all(int fd, uint8_t *buf, int64_t n, int64_t off, const int64_t *t, ozf_status *st) {
+    struct iovec iov = {.iov_base = buf, .iov_len = (size_t)n};
+    return n > 0 ? readv_all(fd, &iov, 1, off, t, st) : OZF_OK;
 }
 
 /* An uncompressed tile's rows [row0, row0 + nrows), columns [col0, col0 + ncols), into
