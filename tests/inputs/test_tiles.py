@@ -250,3 +250,25 @@ def test_missing_tile_reads_zeros(tiled):
     expect = tifffile.imread(path)
     np.testing.assert_array_equal(_native(path)[...], expect)
     assert not expect[32:64, 64:96].any()
+
+
+@pytest.mark.parametrize("kw", [{"compression": "zlib", "tile": (32, 32)}, {"tile": (32, 32)}, {}],
+                         ids=["zlib-tiles", "raw-tiles", "raw-strips"])
+def test_file_shrinks_after_open(tmp_path, kw):
+    """A file cut short between opening and reading (offsets checked at open) is an error
+    naming the page and tile, never zeros or stale bytes (the size is checked again when the
+    file is opened for the read, so the short-read path behind it is rarely reached)."""
+    data = _data((64, 96), "uint16")
+    path = tmp_path / "s.tif"
+    tifffile.imwrite(path, data, **kw)
+    arr = _native(path)
+    assert arr is not None
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        first = min(o for o, n in zip(page.dataoffsets, page.databytecounts) if n)
+    with open(path, "r+b") as fh:
+        fh.truncate(first + 10)
+    with pytest.raises((CodecError, OSError)) as info:
+        arr[...]
+    msg = str(info.value)
+    assert "page 0 tile" in msg and ("the file ended" in msg or "past the end" in msg), msg
