@@ -110,7 +110,7 @@ def command(tool: str, src: Path, out: Path, eubi: str | None) -> list[str]:
     raise SystemExit(f"unknown tool {tool}")
 
 
-def run_one(cmd: list[str], timeout: float) -> dict:
+def run_one(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
     """The command in a child of a small worker process: wall time and the child's peak RSS."""
     worker = ("import json, resource, subprocess, sys, time\n"
               "t = time.perf_counter()\n"
@@ -125,7 +125,7 @@ def run_one(cmd: list[str], timeout: float) -> dict:
               "print(json.dumps({'rc': rc, 'time': dt, 'peak_mb': ru.ru_maxrss / 1024,"
               " 'cpu': ru.ru_utime + ru.ru_stime, 'err': err}))\n")
     p = subprocess.run([sys.executable, "-c", worker, str(timeout), *cmd], capture_output=True,
-                       text=True, check=False, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+                       text=True, check=False, env=dict(os.environ if env is None else env, PYTHONWARNINGS="ignore"))
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -262,7 +262,11 @@ def main():
                 for tool in runnable:
                     out = work / f"{tool.replace(' ', '_')}.ome.zarr"
                     shutil.rmtree(out, ignore_errors=True)
-                    res = run_one(command(tool, src, out, args.eubi), args.timeout)
+                    # eubi-bridge-lite runs in its own venv: a PYTHONPATH=src of ours would show it our
+                    # egg-info's zarr entry points, and its older zarr cannot import our codecs.
+                    env = ({k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+                           if tool == "eubi-bridge-lite" else None)
+                    res = run_one(command(tool, src, out, args.eubi), args.timeout, env)
                     loads.append(os.getloadavg()[0])
                     key = (kind, tool)
                     if res["rc"] == "timeout":
