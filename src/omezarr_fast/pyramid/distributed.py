@@ -47,6 +47,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,9 +318,29 @@ def write_pyramid(client, data, arrays, factors, method, progress=False) -> None
             progress_bar(futures, notebook=False)
         client.gather(futures)
     except BaseException:
-        client.cancel(futures)  # stop the rest of the tree: nothing more is written
+        client.cancel(futures)  # stop the rest of the tree: nothing more is started
+        wait_until_stopped(client, token)
         raise
     remove_partial_files(job.arrays)
+
+
+def wait_until_stopped(client, token: str, timeout: float = 60.0) -> None:
+    """Wait until no task of the job ``token`` is still running on a worker.
+
+    Cancelling does not stop a task that is already running (dask cannot
+    interrupt it), and such a task may still write its shard after the caller
+    has removed the output; waiting for it first makes that removal final."""
+    def running(dask_worker) -> int:
+        return sum(token in str(ts.key) for ts in dask_worker.state.executing)
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not any(client.run(running).values()):
+                return
+        except Exception:  # noqa: BLE001  (a cluster that cannot answer: nothing to wait for)
+            return
+        time.sleep(0.05)
 
 
 def enable_on_workers(client) -> None:
