@@ -33,12 +33,20 @@ typedef struct {
     const char *root;
     int rootfd;            /* root opened as a directory, or -1 */
     int root_errno;        /* why it could not be opened */
-    const char *real_root; /* realpath(root), or NULL */
+    const char *real_root; /* realpath(root): computed only when a path needs it */
     const char *const *paths;
     int *fds;
     int64_t *sizes;
+    ozf_file_id *ids;
     ozf_status *st;
 } open_ctx;
+
+/* Up to this many files open on the calling thread: opening a file whose
+ * directory entries are cached takes a few microseconds, less than waking a
+ * pool thread (a single patch touches at most 8 shards). */
+#define OZF_OPEN_INLINE 8
+/* sizes[i] while the fast route could not decide: the realpath route opens it. */
+#define NEEDS_RESOLVE (-2)
 
 #if defined(__linux__) && !defined(OZF_NO_OPENAT2) /* tests build without it to check the other route */
 #define OZF_TRY_OPENAT2 1
@@ -84,25 +92,12 @@ static int open_resolved(const open_ctx *c, const char *path) {
     return fd >= 0 ? fd : -errno;
 }
 
-static void open_one(void *vctx, size_t i) {
-    open_ctx *c = vctx;
+/* Records what opening paths[i] gave (fd, or -errno, or INT_MIN for a path
+ * leading out of the root): the fd and size of a regular file, "no such key"
+ * for a missing path or a directory, an error otherwise. */
+static void opened(const open_ctx *c, size_t i, int fd) {
     const char *path = c->paths[i];
     ozf_status *st = &c->st[i];
-    ozf_ok(st);
-    c->fds[i] = -1;
-    c->sizes[i] = -1;
-    int fd;
-    if (!c->root) {
-        fd = open(path, OPEN_FLAGS);
-        if (fd < 0) fd = -errno;
-    } else if (c->rootfd < 0 || !c->real_root) {
-        /* A missing root: everything under it is missing too. */
-        if (!missing(c->root_errno)) ozf_fail_os(st, c->root_errno, "opening the root %s", c->root);
-        return;
-    } else {
-        fd = open_beneath(c->rootfd, path);
-        if (fd == -EXDEV || fd == -ELOOP) fd = open_resolved(c, path);
-    }
     if (fd == INT_MIN) {
         ozf_fail(st, OZF_EUNSAFE, "%s resolves outside the root %s", path, c->root);
         return;
@@ -129,20 +124,76 @@ static void open_one(void *vctx, size_t i) {
     }
     c->fds[i] = fd;
     c->sizes[i] = (int64_t)sb.st_size;
+    if (c->ids)
+        c->ids[i] = (ozf_file_id){(int64_t)sb.st_dev, (int64_t)sb.st_ino,
+                                  (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
+                                  (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec};
+}
+
+static void open_one(void *vctx, size_t i) {
+    open_ctx *c = vctx;
+    ozf_ok(&c->st[i]);
+    c->fds[i] = -1;
+    c->sizes[i] = -1;
+    int fd;
+    if (!c->root) {
+        fd = open(c->paths[i], OPEN_FLAGS);
+        if (fd < 0) fd = -errno;
+    } else if (c->rootfd < 0) {
+        /* A missing root: everything under it is missing too. */
+        if (!missing(c->root_errno)) ozf_fail_os(&c->st[i], c->root_errno, "opening the root %s", c->root);
+        return;
+    } else {
+        fd = open_beneath(c->rootfd, c->paths[i]);
+        if (fd == -EXDEV || fd == -ELOOP) {
+            c->sizes[i] = NEEDS_RESOLVE;
+            return;
+        }
+    }
+    opened(c, i, fd);
+}
+
+static void open_one_resolved(void *vctx, size_t i) {
+    open_ctx *c = vctx;
+    if (c->sizes[i] != NEEDS_RESOLVE) return;
+    c->sizes[i] = -1;
+    opened(c, i, open_resolved(c, c->paths[i]));
+}
+
+static void run(size_t n, ozf_task_fn fn, void *ctx) {
+    if (n <= OZF_OPEN_INLINE) {
+        for (size_t i = 0; i < n; i++) fn(ctx, i);
+    } else {
+        ozf_parallel_for(n, fn, ctx);
+    }
 }
 
 void ozf_files_open(size_t n, const char *root, const char *const *paths, int *fds, int64_t *sizes,
-                    ozf_status *st) {
+                    ozf_file_id *ids, ozf_status *st) {
     char real_root[PATH_MAX];
-    open_ctx c = {root, -1, 0, NULL, paths, fds, sizes, st};
+    open_ctx c = {root, -1, 0, NULL, paths, fds, sizes, ids, st};
     if (root) {
         c.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (c.rootfd < 0 || !realpath(root, real_root))
-            c.root_errno = errno;
-        else
-            c.real_root = real_root;
+        if (c.rootfd < 0) c.root_errno = errno;
     }
-    ozf_parallel_for(n, open_one, &c);
+    run(n, open_one, &c);
+    /* Paths the kernel could not prove stay inside (symlinks, or no openat2):
+     * resolved against the resolved root, which only they need. */
+    size_t resolve = 0;
+    for (size_t i = 0; i < n; i++) resolve += sizes[i] == NEEDS_RESOLVE;
+    if (resolve) {
+        if (realpath(root, real_root)) {
+            c.real_root = real_root;
+            run(n, open_one_resolved, &c);
+        } else {
+            int e = errno; /* the root went away (missing: so are its keys) */
+            for (size_t i = 0; i < n; i++)
+                if (sizes[i] == NEEDS_RESOLVE) {
+                    sizes[i] = -1;
+                    if (!missing(e)) ozf_fail_os(&st[i], e, "resolving the root %s", root);
+                }
+        }
+    }
     if (c.rootfd >= 0) close(c.rootfd);
 }
 

@@ -20,6 +20,7 @@ cdef class _OpenBatch:
     cdef int64_t* lengths
     cdef int64_t* got
     cdef char** bufs
+    cdef ozf_file_id* ids
     cdef ozf_status* st
     cdef list keep
 
@@ -32,9 +33,10 @@ cdef class _OpenBatch:
         self.lengths = <int64_t*>malloc((n + 1) * sizeof(int64_t))
         self.got = <int64_t*>malloc((n + 1) * sizeof(int64_t))
         self.bufs = <char**>malloc((n + 1) * sizeof(char*))
+        self.ids = <ozf_file_id*>malloc((n + 1) * sizeof(ozf_file_id))
         self.st = <ozf_status*>malloc((n + 1) * sizeof(ozf_status))
         if not (self.paths and self.fds and self.sizes and self.offsets and self.lengths and self.got
-                and self.bufs and self.st):
+                and self.bufs and self.ids and self.st):
             raise MemoryError()
         cdef size_t i
         for i in range(n):
@@ -49,7 +51,7 @@ cdef class _OpenBatch:
         for i in range(self.n):
             self.paths[i] = <const char*>paths[i]
         with nogil:
-            ozf_files_open(self.n, root, self.paths, self.fds, self.sizes, self.st)
+            ozf_files_open(self.n, root, self.paths, self.fds, self.sizes, self.ids, self.st)
 
     cdef void read_close(self) noexcept:
         with nogil:
@@ -67,17 +69,19 @@ cdef class _OpenBatch:
         if self.fds:
             self.close_all()
         free(self.paths); free(self.fds); free(self.sizes); free(self.offsets); free(self.lengths)
-        free(self.got); free(self.bufs); free(self.st)
+        free(self.got); free(self.bufs); free(self.ids); free(self.st)
 
 
 cdef bytes _fs(object p):
     return p if type(p) is bytes else _os.fsencode(p)
 
 
-def open_files(root, list keys):
+def open_files(root, list keys, bint identity=False):
     """Opens root/key for every key under the native reader's file policy
     (csrc/fileio.h): one (fd, size) per key, or None when it is missing (or
-    a directory).  The caller closes the fds.  Raises, after closing every
+    a directory); with identity, (fd, size, (device, inode, size, mtime_ns,
+    ctime_ns)), the fstat of the open file that a cache of its contents is
+    checked against.  The caller closes the fds.  Raises, after closing every
     fd it opened, UnsafePathError for a key that resolves outside root or is
     not a regular file, OSError for any other failure; .index is the key's
     position."""
@@ -89,7 +93,12 @@ def open_files(root, list keys):
         if b.st[i].code:
             b.close_all()
             raise_status(&b.st[i], i, "", keys[i])
-    out = [None if b.fds[i] < 0 else (b.fds[i], b.sizes[i]) for i in range(n)]
+    if identity:
+        out = [None if b.fds[i] < 0 else
+               (b.fds[i], b.sizes[i], (b.ids[i].dev, b.ids[i].ino, b.sizes[i], b.ids[i].mtime_ns, b.ids[i].ctime_ns))
+               for i in range(n)]
+    else:
+        out = [None if b.fds[i] < 0 else (b.fds[i], b.sizes[i]) for i in range(n)]
     for i in range(n):
         b.fds[i] = -1  # handed over to the caller
     return out

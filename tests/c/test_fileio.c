@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "threadpool.h"
 
 #define CHECK(cond)                                                   \
     do {                                                              \
@@ -43,12 +44,38 @@ static void put(const char *path, const char *text) {
     fclose(f);
 }
 
+static ozf_file_id last_id;
+
 static void open_one(const char *root, const char *path, ozf_status *st, int64_t *size) {
     int fd;
     const char *paths[1] = {path};
-    ozf_files_open(1, root, paths, &fd, size, st);
+    ozf_files_open(1, root, paths, &fd, size, &last_id, st);
     if (fd >= 0) close(fd);
     if (st->code) CHECK(fd == -1);
+}
+
+/* Many paths at once (more than open on the calling thread, so on the pool),
+ * policy routes mixed: each gets what it gets alone. */
+static void open_many(const char *root) {
+    const char *paths[] = {"f", "abs-in", "nothing", "rel-out", "rel-in", "d", "f", "abs-out",
+                           "f/under", "rel-in", "f", "fifo"};
+    enum { N = sizeof paths / sizeof *paths };
+    int fds[N];
+    int64_t sizes[N];
+    ozf_file_id ids[N];
+    ozf_status st[N];
+    ozf_files_open(N, root, paths, fds, sizes, ids, st);
+    for (int i = 0; i < N; i++) {
+        ozf_status one;
+        int64_t size;
+        open_one(root, paths[i], &one, &size);
+        CHECK(st[i].code == one.code && sizes[i] == size);
+        CHECK((fds[i] >= 0) == (st[i].code == OZF_OK && size >= 0));
+        if (fds[i] >= 0) {
+            CHECK(ids[i].ino == last_id.ino && ids[i].dev == last_id.dev);
+            close(fds[i]);
+        }
+    }
 }
 
 int main(int argc, char **argv) {
@@ -77,9 +104,16 @@ int main(int argc, char **argv) {
     ozf_status st;
     int64_t size;
     const char *good[] = {"f", "abs-in", "rel-in"};
+    snprintf(p, sizeof p, "%s/f", root);
+    struct stat fs;
+    CHECK(stat(p, &fs) == 0);
     for (int i = 0; i < 3; i++) {
         open_one(root, good[i], &st, &size);
         CHECK(st.code == OZF_OK && size == 3);
+        /* the identity of the file itself, through any symlink */
+        CHECK(last_id.ino == (int64_t)fs.st_ino && last_id.dev == (int64_t)fs.st_dev &&
+              last_id.mtime_ns == (int64_t)fs.st_mtim.tv_sec * 1000000000 + fs.st_mtim.tv_nsec &&
+              last_id.ctime_ns == (int64_t)fs.st_ctim.tv_sec * 1000000000 + fs.st_ctim.tv_nsec);
     }
     const char *missing[] = {"d", "nothing", "f/under"};
     for (int i = 0; i < 3; i++) {
@@ -95,6 +129,9 @@ int main(int argc, char **argv) {
     CHECK(st.code == OZF_EUNSAFE && strstr(st.msg, "not a regular file"));
     open_one(NULL, q, &st, &size);
     CHECK(st.code == OZF_EUNSAFE);
+    ozf_pool_set_threads(4);
+    open_many(root);
+    ozf_pool_set_threads(1);
 
     fail_fstat = 1;
     open_one(root, "f", &st, &size);

@@ -19,6 +19,7 @@ import omezarr_fast
 from omezarr_fast import _native, ngff, open_image, safepath, upgrade_path, write_image
 from omezarr_fast.errors import ChunkError, UnsafePathError
 from omezarr_fast.ome.info import describe
+from omezarr_fast.pipeline.shard_indexes import identity
 
 
 def cli(*args, timeout=60):
@@ -217,6 +218,18 @@ def test_open_files_policy(tmp_path):
     got = _native.open_files(root, ["f", "abs-in", "rel-in", "d", "missing", "f/under"])
     try:
         assert [None if g is None else g[1] for g in got] == [3, 3, 3, None, None, None]
+    finally:
+        for g in got:
+            if g is not None:
+                os.close(g[0])
+    # With identity: the fstat of the file itself (through a symlink, the target's),
+    # what the shard index cache checks; more keys than open inline, so on the pool.
+    keys = ["f", "abs-in", "rel-in", "d", "missing"] * 3
+    got = _native.open_files(root, keys, identity=True)
+    try:
+        want = identity(os.stat(root / "f"))
+        assert [None if g is None else (g[1], g[2]) for g in got] == \
+            [(3, want), (3, want), (3, want), None, None] * 3
     finally:
         for g in got:
             if g is not None:

@@ -124,7 +124,10 @@ class CodecPipeline(FusedCodecPipeline):
         batch = list(batch_info)
         if not batch:
             return ()
-        groups = self._groups(batch)
+        # zarr passes one spec object for every chunk of a regular grid, so
+        # the grouping by spec value is needed only when they differ.
+        spec = batch[0][1]
+        groups = [] if all(b[1] is spec for b in batch) else self._groups(batch)
         if len(groups) > 1:
             results: list[Any] = [None] * len(batch)
             for idxs in groups:
@@ -143,8 +146,10 @@ class CodecPipeline(FusedCodecPipeline):
             if got is not None:
                 return got
         io = StoreIO(asyncio.get_running_loop())
-        if self._small_sync(plan, batch):
-            return self._read_windows(plan, batch, arr, drop_axes, io)
+        if self._small_sync(plan, batch) and len(batch) <= store_io.LOCAL_MAX_FILES:
+            # One window (at most _INLINE_BYTES decoded, few files): read and
+            # decoded right here, the single patch of a training loop or viewer.
+            return self._read_decode(plan, batch, arr, drop_axes, *self._read_fetch(plan, batch, arr, drop_axes, io))
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     async def _read_remote(self, plan: Plan, batch, arr: np.ndarray, drop_axes):

@@ -10,7 +10,9 @@ again, so the pipeline keeps the decoded indexes of recently read shards
 
 Validity: an entry is used only for a file whose fstat, taken on the file
 descriptor the read has just opened, matches the one the index was read under:
-device, inode, size, mtime and ctime (in ns).  A shard replaced by rename (how
+device, inode, size, mtime and ctime (in ns), the identity the native opener
+returns (``_native.open_files(..., identity=True)``, :func:`identity` for a
+stat result).  A shard replaced by rename (how
 zarr stores write) is a new inode; one truncated and rewritten in place gets a
 new size or new times (Linux 6.13+ stamps a change after a stat with a
 fine-grained ctime, so even a same-size rewrite within one clock tick differs
@@ -21,10 +23,11 @@ nothing stays open between reads and a forked child holds plain data.
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 
 import numpy as np
 
-__all__ = ["ShardIndexCache"]
+__all__ = ["ShardIndexCache", "identity"]
 
 # Indexes of at most this many bytes are kept per array (a shard of 512 inner
 # chunks has an 8 KiB index: 4096 shards).
@@ -32,12 +35,14 @@ _MAX_BYTES = 32 << 20
 _MAX_ENTRIES = 4096
 
 
-def _identity(st: os.stat_result) -> tuple[int, ...]:
+def identity(st: os.stat_result) -> tuple[int, ...]:
+    """A file's identity as the cache compares it: device, inode, size, mtime and ctime in ns."""
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class ShardIndexCache:
-    """path -> decoded index pairs for the file as it was when they were read.
+    """A shard file (any hashable name for it, such as (root, key)) -> its decoded
+    index pairs, for the file as it was when they were read.
 
     Lock-free: every step is one dict operation (atomic under the GIL), so
     concurrent reads of one array may at worst read an index twice, and a
@@ -45,24 +50,25 @@ class ShardIndexCache:
 
     def __init__(self, index_bytes: int):
         self._max = max(16, min(_MAX_ENTRIES, _MAX_BYTES // max(1, index_bytes)))
-        self._entries: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
+        self._entries: dict[Hashable, tuple[tuple[int, ...], np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, path: str, st: os.stat_result) -> np.ndarray | None:
-        """The pairs cached for path if the file is still the one they were read from."""
+    def get(self, path: Hashable, ident: tuple[int, ...]) -> np.ndarray | None:
+        """The pairs cached for path if the file (its :func:`identity` now) is
+        still the one they were read from."""
         hit = self._entries.pop(path, None)
-        if hit is None or hit[0] != _identity(st):
+        if hit is None or hit[0] != ident:
             return None
         self._entries[path] = hit  # most recently used last
         return hit[1]
 
-    def put(self, path: str, st: os.stat_result, pairs: np.ndarray) -> None:
-        """Keeps pairs (made read-only: reads share them) for the file that st describes."""
+    def put(self, path: Hashable, ident: tuple[int, ...], pairs: np.ndarray) -> None:
+        """Keeps pairs (made read-only: reads share them) for the file of that identity."""
         pairs.flags.writeable = False
         self._entries.pop(path, None)
-        self._entries[path] = (_identity(st), pairs)
+        self._entries[path] = (ident, pairs)
         while len(self._entries) > self._max:
             try:
                 self._entries.pop(next(iter(self._entries)), None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -103,48 +103,49 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
     side by side (the inner chunks are asked for in C, csrc/readahead.c, while
     they decode)."""
     sk = plan.shard
-    sources: list[Any] = []
+    sources: list[Any] = [None] * len(batch)
     fds: list[int] = []
     keys = [b[0].path for b in batch]
-    by_root: dict[str, list[int]] = {}
+    # By store (a batch is one array's, so almost always one store and root).
+    by_store: dict[int, tuple[Any, list[int]]] = {}
     for i, b in enumerate(batch):
-        ensure_open(b[0].store)
-        by_root.setdefault(str(b[0].store.root), []).append(i)
-    opened: list[Any] = [None] * len(batch)
-    need = []  # (position, fd, size, key, cache key, stat) of shards whose index is read
+        got = by_store.get(id(b[0].store))
+        if got is None:
+            by_store[id(b[0].store)] = (b[0].store, [i])
+        else:
+            got[1].append(i)
+    need = []  # (position, fd, size, key, cache key, identity) of shards whose index is read
     try:
-        for root, idx in by_root.items():
+        for store, idx in by_store.values():
+            ensure_open(store)
+            root = str(store.root)
             try:
-                for i, got in zip(idx, _native.open_files(root, [keys[i] for i in idx])):
-                    opened[i] = got
-                    if got is not None:
-                        fds.append(got[0])
+                opened = _native.open_files(root, [keys[i] for i in idx], identity=sk is not None)
             except (UnsafePathError, OSError) as e:
                 key = keys[idx[e.index]]
                 if isinstance(e, UnsafePathError):
                     raise ChunkError(f"chunk {key!r}: {e}", key) from None
                 raise OSError(e.errno, f"chunk {key!r}: {e.strerror}") from None
-        for b, key, got in zip(batch, keys, opened):
-            if got is None:
-                sources.append(None)
-                continue
-            fd, size = got
-            if sk is None:
-                sources.append(FileSpan(fd, 0, size))
-                continue
-            if size < sk.index_size:
-                raise ChunkError(f"chunk {key!r}: shard shorter than its index", key)
-            path = os.path.join(str(b[0].store.root), key)
-            st = os.fstat(fd)
-            pairs = plan.indexes.get(path, st)
-            sources.append(None if pairs is None else ShardInFile(pairs, fd))
-            if pairs is None:
-                need.append((len(sources) - 1, fd, size, key, path, st))
+            for i, got in zip(idx, opened):
+                if got is None:
+                    continue
+                fds.append(got[0])
+                if sk is None:
+                    sources[i] = FileSpan(got[0], 0, got[1])
+                    continue
+                fd, size, ident = got
+                if size < sk.index_size:
+                    raise ChunkError(f"chunk {keys[i]!r}: shard shorter than its index", keys[i])
+                pairs = plan.indexes.get((root, keys[i]), ident)
+                if pairs is None:
+                    need.append((i, fd, size, keys[i], (root, keys[i]), ident))
+                else:
+                    sources[i] = ShardInFile(pairs, fd)
         at = [0 if sk.index_at_start else size - sk.index_size for _, _, size, *_ in need] if need else []
         if len(need) > 1 and _native.get_readahead():
             for (_, fd, *_), off in zip(need, at):
                 advise(fd, off, sk.index_size)
-        for (i, fd, size, key, path, st), off in zip(need, at):
+        for (i, fd, size, key, where, ident), off in zip(need, at):
             try:
                 idx = os.pread(fd, sk.index_size, off)
             except OSError as e:  # EIO and the like: name the key, as C does for inner chunks
@@ -155,7 +156,7 @@ def open_local(plan, batch) -> tuple[list, list[int]]:
                 pairs = sk.decode_index(np.frombuffer(idx, np.uint8), size)
             except CodecError as e:
                 raise ChunkError(f"chunk {key!r}: {e}", key) from None
-            plan.indexes.put(path, st, pairs)
+            plan.indexes.put(where, ident, pairs)
             sources[i] = ShardInFile(pairs, fd)
     except BaseException:
         for fd in fds:
@@ -173,7 +174,11 @@ class StoreIO:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None):
         self.loop = loop
-        self.proto = default_buffer_prototype()
+
+    @cached_property
+    def proto(self):
+        # Looked up on first use: local reads, which C does, never need it.
+        return default_buffer_prototype()
 
     def get(self, reqs: list[tuple[StorePath, Any]]) -> list[np.ndarray | None]:
         out: list[Any] = [None] * len(reqs)
