@@ -59,7 +59,7 @@ log = logging.getLogger("omezarr_fast.pipeline")
 
 # Decoded bytes per native call (see CodecPipeline._windows).
 _WINDOW_BYTES = 32 << 20
-# Decoded bytes a read may take to run on the event loop (see _small_sync).  A
+# Decoded bytes a read may take to run on the event loop (see read).  A
 # 64^3 uint16 patch of 32^3 inner chunks decodes 27 x 64 KiB, about 1 ms of
 # work on 2 cores; sending it to a worker thread made 64 such reads ~8% slower.
 _INLINE_BYTES = 4 << 20
@@ -146,10 +146,16 @@ class CodecPipeline(FusedCodecPipeline):
             if got is not None:
                 return got
         io = StoreIO(asyncio.get_running_loop())
-        if self._small_sync(plan, batch) and len(batch) <= store_io.LOCAL_MAX_FILES:
-            # One window (at most _INLINE_BYTES decoded, few files): read and
-            # decoded right here, the single patch of a training loop or viewer.
-            return self._read_decode(plan, batch, arr, drop_axes, *self._read_fetch(plan, batch, arr, drop_axes, io))
+        if len(batch) <= store_io.LOCAL_MAX_FILES and all(supports_sync_io(b[0].store) for b in batch):
+            boxes = [box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+            if self._small(plan, spec.shape, boxes):
+                # A small read on a store that needs no event loop (the single
+                # patch of a training loop or viewer) runs right here, as one
+                # window: the hop to a worker thread and back costs a good part
+                # of the work (the C part drops the GIL anyway; the loop waits
+                # a few ms at most).
+                return self._read_decode(plan, batch, arr, drop_axes,
+                                         *self._read_fetch(plan, batch, arr, drop_axes, io, boxes))
         return await asyncio.to_thread(self._read_windows, plan, batch, arr, drop_axes, io)
 
     async def _read_remote(self, plan: Plan, batch, arr: np.ndarray, drop_axes):
@@ -161,33 +167,22 @@ class CodecPipeline(FusedCodecPipeline):
         if any(bx is None for bx in boxes):
             return None
         groups = [remote_io.Group(b[0], [bx], bool(b[4])) for b, bx in zip(batch, boxes)]
-        present = await remote_io.read(plan, groups, arr, spec.config, inline=self._small(plan, batch))
+        present = await remote_io.read(plan, groups, arr, spec.config, inline=self._small(plan, spec.shape, boxes))
         return tuple(GetResult(status="present" if p else "missing") for p in present)
 
     @staticmethod
-    def _small_sync(plan: Plan, batch) -> bool:
-        """A read that decodes little (counted in whole chunks or inner chunks),
-        on stores that need no event loop, runs right here: the hop to a worker
-        thread and back costs a good part of the work (the C part drops the
-        GIL anyway; the loop waits a few ms at most)."""
-        return CodecPipeline._small(plan, batch) and all(supports_sync_io(b[0].store) for b in batch)
-
-    @staticmethod
-    def _small(plan: Plan, batch) -> bool:
-        """The batch decodes at most _INLINE_BYTES (in whole chunks or inner chunks)."""
-        shape = batch[0][1].shape
+    def _small(plan: Plan, shape: tuple[int, ...], boxes) -> bool:
+        """The boxes (basic selections, None for fancy ones) decode at most
+        _INLINE_BYTES, counted in whole chunks or inner chunks."""
         unit = plan.kernel.shape if plan.shard is not None else shape  # what decodes whole
+        whole = math.prod(unit) * plan.dtype.itemsize
         total = 0
-        for b in batch:
-            if not isinstance(b[2], tuple) or len(b[2]) != len(shape):
+        for bx in boxes:
+            if bx is None:
                 return False
-            n = math.prod(unit) * plan.dtype.itemsize
-            for s, size, u in zip(b[2], shape, unit):
-                if isinstance(s, slice):
-                    r = range(*s.indices(size))
-                    n *= (r[-1] // u - r[0] // u + 1) if r else 0
-                elif not isinstance(s, (int, np.integer)):
-                    return False
+            n = whole
+            for start, step, count, u in zip(bx.starts, bx.steps, bx.counts, unit):
+                n *= (start + (count - 1) * step) // u - start // u + 1 if count else 0
             total += n
             if total > _INLINE_BYTES:
                 return False
@@ -288,9 +283,10 @@ class CodecPipeline(FusedCodecPipeline):
             groups.setdefault(key, []).append(i)
         return list(groups.values())
 
-    def _read_fetch(self, plan: Plan, batch, arr: np.ndarray, drop_axes, io: StoreIO):
+    def _read_fetch(self, plan: Plan, batch, arr: np.ndarray, drop_axes, io: StoreIO, boxes=None):
         spec = batch[0][1]
-        boxes = [box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
+        if boxes is None:
+            boxes = [box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
         # Fancy selections: a few points of a big shard cost the inner
         # chunks they touch, not the shard (see selection.fancy_plan).
         inner = plan.kernel.shape if plan.shard is not None else None

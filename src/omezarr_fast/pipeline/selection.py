@@ -33,6 +33,32 @@ def box(chunk_sel, out_sel, shape, arr: np.ndarray, drop_axes) -> Box | None:
     """A basic selection as a native box, or None (zarr's numpy path)."""
     if drop_axes or not isinstance(chunk_sel, tuple) or len(chunk_sel) != len(shape):
         return None
+    if type(out_sel) is tuple and len(out_sel) == len(chunk_sel) == arr.ndim:
+        got = _slices_box(chunk_sel, out_sel, shape, arr)
+        if got is not None:
+            return got
+    return _general_box(chunk_sel, out_sel, shape, arr)
+
+
+def _slices_box(chunk_sel, out_sel, shape, arr: np.ndarray) -> Box | None:
+    """The common case, read once per chunk of every read: unit-step slices
+    on both sides, of equal lengths; None for anything else."""
+    starts, counts = [], []
+    offset = 0
+    for s, o, n, size, stride in zip(chunk_sel, out_sel, shape, arr.shape, arr.strides):
+        if type(s) is not slice or type(o) is not slice:
+            return None
+        start, stop, step = s.indices(n)
+        ostart, ostop, ostep = o.indices(size)
+        if step != 1 or ostep != 1 or stop - start != ostop - ostart or stop <= start:
+            return None
+        starts.append(start)
+        counts.append(stop - start)
+        offset += ostart * stride
+    return Box(tuple(starts), (1,) * len(starts), tuple(counts), offset, arr.strides)
+
+
+def _general_box(chunk_sel, out_sel, shape, arr: np.ndarray) -> Box | None:
     scalar = arr.ndim == 0
     if not scalar and not isinstance(out_sel, tuple):
         return None
