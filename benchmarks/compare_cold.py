@@ -14,7 +14,8 @@ zstd-3 volume of 1 GiB.  Per data set and round, interleaved (every peer once pe
 round, each on an array opened before the cache is dropped):
 - full read of the array (MB/s of decoded data);
 - 64 random 64^3 patches read one at a time (``arr[z:z+64, ...]``) by every zarr
-  pipeline and by tensorstore;
+  pipeline and by tensorstore, and by ours with one read_regions call per patch
+  (the same reads without zarr's indexing and event-loop hop);
 - the same patches all at once: tensorstore's concurrent reads, ours through
   omezarr_fast.read_regions;
 - the device: a plain sequential read of the same files (one file after
@@ -193,6 +194,7 @@ def scenarios(peers, has_ts):
     """(scenario, peer) pairs in the order they run within a round."""
     out = [("full read", p) for p in peers]
     out += [("patches one at a time", p) for p in peers]
+    out.append(("patches one at a time", OURS + " read_regions"))  # arr[...] less zarr's own per-read cost
     if has_ts:
         out.append(("patches at once", "tensorstore"))
     out.append(("patches at once", OURS + " read_regions"))
@@ -232,6 +234,9 @@ def run_one(scenario, peer, path, corners, data, check, cold, ranges=None):
     if scenario == "full read":
         def fn():
             out.append(read_full(peer, array=array))
+    elif scenario == "patches one at a time" and peer.endswith(" read_regions"):
+        def fn():
+            out.append(read_regions_patches(corners=corners, array=array, one_at_a_time=True))
     elif scenario == "patches one at a time":
         def fn():
             out.append(read_patches(peer, corners=corners, concurrent=False, array=array))

@@ -150,13 +150,19 @@ def read_patches(peer, path=None, corners=(), concurrent=True, array=None, size=
     return [a[z:z + size, y:y + size, x:x + size] for z, y, x in corners]
 
 
-def read_regions_patches(path=None, corners=(), data=None, array=None, size=64):
-    """The same patches through omezarr_fast.read_regions, all in one call;
-    checks the first four against data when given."""
+def read_regions_patches(path=None, corners=(), data=None, array=None, size=64, one_at_a_time=False):
+    """The same patches through omezarr_fast.read_regions, all in one call (or,
+    one_at_a_time, one call per patch: the same reads as ``arr[...]`` without
+    zarr's indexing and event-loop hop); checks the first four against data
+    when given."""
     import omezarr_fast
 
     boxes = [(slice(z, z + size), slice(y, y + size), slice(x, x + size)) for z, y, x in corners]
-    out = omezarr_fast.read_regions(array if array is not None else open_zarr(path, "omezarr_fast"), boxes)
+    a = array if array is not None else open_zarr(path, "omezarr_fast")
+    if one_at_a_time:
+        out = [omezarr_fast.read_regions(a, [b])[0] for b in boxes]
+    else:
+        out = omezarr_fast.read_regions(a, boxes)
     if data is not None:
         assert all(np.array_equal(o, data[b]) for o, b in zip(out[:4], boxes)), "read_regions read wrong data"
     return out
