@@ -294,3 +294,29 @@ def test_fork_child_reads_fresh_and_cached(tmp_path, readahead):
     assert os.waitstatus_to_exitcode(status) == 0
     # the parent sees the file the child replaced
     np.testing.assert_array_equal(a[:8, :16, :16], new[:8, :16, :16])
+
+
+def test_small_local_reads_take_no_worker_thread(tmp_path, monkeypatch):
+    """A patch, or a plane picked by an integer, decodes on zarr's loop (the
+    hop to a worker thread and back cost a good part of a patch); a read of
+    more than _INLINE_BYTES goes to a worker thread."""
+    import asyncio
+
+    data = sample(0)
+    write(tmp_path / "a", data)
+    a = open_ours(tmp_path / "a")
+    hops = []
+    real = asyncio.to_thread
+
+    def to_thread(fn, *args, **kw):
+        hops.append(fn.__name__)
+        return real(fn, *args, **kw)
+
+    monkeypatch.setattr(asyncio, "to_thread", to_thread)
+    for sel in [(slice(1, 7), slice(3, 20), slice(2, 30)), (5, slice(0, 16), slice(4, 28)),
+                (slice(0, 8), 9, slice(None))]:
+        np.testing.assert_array_equal(a[sel], data[sel])
+    assert hops == []
+    monkeypatch.setattr("omezarr_fast.pipeline.core._INLINE_BYTES", 1024)
+    np.testing.assert_array_equal(a[5, :16, 4:28], data[5, :16, 4:28])
+    assert hops == ["_read_windows"]
