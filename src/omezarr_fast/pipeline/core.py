@@ -147,8 +147,8 @@ class CodecPipeline(FusedCodecPipeline):
                 return got
         io = StoreIO(asyncio.get_running_loop())
         if len(batch) <= store_io.LOCAL_MAX_FILES and all(supports_sync_io(b[0].store) for b in batch):
-            boxes = [box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch]
-            if self._small(plan, spec.shape, boxes):
+            boxes = self._small(plan, spec.shape, (box(b[2], b[3], spec.shape, arr, drop_axes) for b in batch))
+            if boxes is not None:
                 # A small read on a store that needs no event loop (the single
                 # patch of a training loop or viewer) runs right here, as one
                 # window: the hop to a worker thread and back costs a good part
@@ -167,26 +167,31 @@ class CodecPipeline(FusedCodecPipeline):
         if any(bx is None for bx in boxes):
             return None
         groups = [remote_io.Group(b[0], [bx], bool(b[4])) for b, bx in zip(batch, boxes)]
-        present = await remote_io.read(plan, groups, arr, spec.config, inline=self._small(plan, spec.shape, boxes))
+        inline = self._small(plan, spec.shape, boxes) is not None
+        present = await remote_io.read(plan, groups, arr, spec.config, inline=inline)
         return tuple(GetResult(status="present" if p else "missing") for p in present)
 
     @staticmethod
-    def _small(plan: Plan, shape: tuple[int, ...], boxes) -> bool:
-        """The boxes (basic selections, None for fancy ones) decode at most
-        _INLINE_BYTES, counted in whole chunks or inner chunks."""
+    def _small(plan: Plan, shape: tuple[int, ...], boxes) -> list | None:
+        """The boxes as a list if they (basic selections, None for fancy ones)
+        decode at most _INLINE_BYTES, counted in whole chunks or inner chunks;
+        else None, found at the first box past the limit, so a big read given
+        a generator makes only a few of its boxes here."""
         unit = plan.kernel.shape if plan.shard is not None else shape  # what decodes whole
         whole = math.prod(unit) * plan.dtype.itemsize
         total = 0
+        seen = []
         for bx in boxes:
             if bx is None:
-                return False
+                return None
             n = whole
             for start, step, count, u in zip(bx.starts, bx.steps, bx.counts, unit):
                 n *= (start + (count - 1) * step) // u - start // u + 1 if count else 0
             total += n
             if total > _INLINE_BYTES:
-                return False
-        return True
+                return None
+            seen.append(bx)
+        return seen
 
     @staticmethod
     def _windows(plan: Plan, batch, min_items: int = 1, whole: bool = False,
